@@ -1,0 +1,256 @@
+"""httpx client factory and the one request path every connector uses.
+
+* one status-code -> error table (``classify``),
+* short retries with capped exponential backoff and jitter inside a time budget,
+* ``Retry-After`` honoured up to a cap,
+* secrets scrubbed from every message,
+* a thread-safe count of requests made (reported on sync runs).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from connectors.base import (
+    AuthError,
+    ConnectorError,
+    NotFound,
+    PermanentError,
+    RateLimited,
+    ScopeError,
+    TransientError,
+    VendorValidationError,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+USER_AGENT = "OKR-Hub/1.0 (+self-hosted dashboard)"
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    budget_seconds: float = 30.0  # total time one request may spend retrying
+    base_delay: float = 0.25
+    max_delay: float = 5.0
+    retry_after_cap: float = 30.0  # longer waits belong to Celery retries, not to a request
+
+
+def make_client(
+    base_url: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    concurrency: int = 8,
+) -> httpx.Client:
+    """A client for one vendor base URL. Redirects are not followed (a redirect could point a
+    connector at an internal address after the URL was validated)."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.Client(
+        base_url=base_url.rstrip("/") + "/",
+        transport=transport,
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+    )
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _short_body(response: httpx.Response) -> str:
+    try:
+        text = response.text
+    except Exception:  # pragma: no cover - undecodable bytes
+        return ""
+    return " ".join(text.split())[:200]
+
+
+def _vendor_message(response: httpx.Response) -> str:
+    """The human part of an error body, whichever of the vendors' shapes it has."""
+    try:
+        body = response.json()
+    except ValueError:
+        return _short_body(response)
+    if isinstance(body, dict):
+        for key in ("message", "detail", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+        errors = body.get("errors")
+        if isinstance(errors, dict) and isinstance(errors.get("detail"), str):
+            return str(errors["detail"])
+    return _short_body(response)
+
+
+def field_errors_of(response: httpx.Response) -> dict[str, list[str]]:
+    """``{"field": ["message", ...]}`` bodies (North 400, OGSM 422)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    if isinstance(body.get("errors"), dict):
+        body = body["errors"]
+    out: dict[str, list[str]] = {}
+    for key, value in body.items():
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[str(key)] = [str(v) for v in value]
+        elif isinstance(value, str) and key not in ("error", "message", "detail"):
+            out[str(key)] = [value]
+    return out
+
+
+def classify(response: httpx.Response, endpoint: str) -> ConnectorError | None:
+    """The one status-code -> error table. ``None`` means success."""
+    status = response.status_code
+    if status < 400:
+        return None
+    message = _vendor_message(response)
+    if status == 401:
+        return AuthError(f"The vendor refused the credential: {message or 'unauthorized'}", endpoint=endpoint, status=status)
+    if status == 403:
+        return ScopeError(f"Access refused: {message or 'forbidden'}", endpoint=endpoint, status=status)
+    if status == 404:
+        return NotFound(f"Not found: {message or 'not found'}", endpoint=endpoint, status=status)
+    if status == 429:
+        return RateLimited("Rate limited by the vendor", retry_after=parse_retry_after(response.headers.get("Retry-After")), endpoint=endpoint)
+    if status in (400, 422):
+        return VendorValidationError(f"The vendor rejected the input: {message}", field_errors=field_errors_of(response), endpoint=endpoint, status=status)
+    if status >= 500:
+        return TransientError(f"Vendor server error: {message or status}", endpoint=endpoint, status=status)
+    return PermanentError(f"Unexpected answer: {message or status}", endpoint=endpoint, status=status)
+
+
+class HttpSession:
+    """Wraps an ``httpx.Client`` with the retry policy, error table and request counting."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        headers: Mapping[str, str] | None = None,
+        secrets: Sequence[str] = (),
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        concurrency: int = 8,
+    ) -> None:
+        self.client = client
+        self.headers = dict(headers or {})
+        self.secrets = tuple(s for s in secrets if s)
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.concurrency = max(1, concurrency)
+        self._lock = threading.Lock()
+        self._requests = 0
+
+    @property
+    def requests_made(self) -> int:
+        return self._requests
+
+    def _count(self) -> None:
+        with self._lock:
+            self._requests += 1
+
+    def _delay(self, attempt: int, error: ConnectorError) -> float:
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return min(error.retry_after, self.policy.retry_after_cap)
+        backoff = min(self.policy.max_delay, self.policy.base_delay * (2 ** (attempt - 1)))
+        return backoff * (0.5 + random.random() / 2)  # jitter
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        endpoint: str | None = None,
+        retry: bool | None = None,
+    ) -> httpx.Response:
+        """Send with retries; returns a successful response or raises a ConnectorError.
+
+        Writes (non-GET) are not retried unless ``retry=True``: a retried POST could act twice.
+        """
+        name = endpoint or f"{method} {path}"
+        may_retry = (method.upper() == "GET") if retry is None else retry
+        deadline = time.monotonic() + self.policy.budget_seconds
+        attempt = 0
+        merged = {**self.headers, **(headers or {})}
+        while True:
+            attempt += 1
+            error: ConnectorError | None
+            try:
+                self._count()
+                response = self.client.request(method, path, params=params, json=json_body, content=content, headers=merged)
+                error = classify(response, name)
+                if error is None:
+                    return response
+            except httpx.TimeoutException:
+                error = TransientError("The vendor did not answer in time", endpoint=name)
+            except httpx.TransportError as exc:
+                error = TransientError(f"Could not reach the vendor: {type(exc).__name__}", endpoint=name)
+            error.message = scrub(error.message, self.secrets)
+            if not (may_retry and error.retryable) or attempt >= self.policy.max_attempts:
+                raise error
+            delay = self._delay(attempt, error)
+            if time.monotonic() + delay > deadline:
+                raise error
+            self.sleep(delay)
+
+    def get_json(self, path: str, *, params: Any = None, endpoint: str | None = None) -> Any:
+        response = self.send("GET", path, params=params, endpoint=endpoint)
+        return self.decode(response, endpoint or f"GET {path}")
+
+    def decode(self, response: httpx.Response, endpoint: str) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            snippet = scrub(_short_body(response)[:80], self.secrets)
+            raise PermanentError(f"The vendor answered with a body that is not JSON: {snippet!r}", endpoint=endpoint, status=response.status_code) from None
+
+    def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
+        """Run ``fn`` over ``items`` with at most ``concurrency`` requests at once, in order."""
+        items = list(items)
+        if self.concurrency == 1 or len(items) <= 1:
+            yield from (fn(item) for item in items)
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="okrhub-http") as pool:
+            yield from pool.map(fn, items)

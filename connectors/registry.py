@@ -1,0 +1,43 @@
+"""Connector registry: ``@register`` on a class, ``get(vendor)`` and ``all()``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TypeVar
+
+from connectors.base import Connector
+
+_REGISTRY: dict[str, type[Connector]] = {}
+_BUILTIN = ("north", "operately", "ogsm")
+C = TypeVar("C", bound=type[Connector])
+
+
+def register(cls: C) -> C:
+    _REGISTRY[cls.vendor] = cls
+    return cls
+
+
+def _load_builtins() -> None:
+    for vendor in _BUILTIN:
+        if vendor not in _REGISTRY:
+            try:
+                importlib.import_module(f"connectors.{vendor}")
+            except ModuleNotFoundError as exc:  # a vendor package not written yet
+                if exc.name not in (f"connectors.{vendor}",):
+                    raise
+
+
+def get(vendor: str) -> type[Connector]:
+    _load_builtins()
+    try:
+        return _REGISTRY[vendor]
+    except KeyError:
+        raise KeyError(f"No connector registered for vendor {vendor!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def all() -> dict[str, type[Connector]]:  # noqa: A001 - the conventions name it all()
+    _load_builtins()
+    return dict(sorted(_REGISTRY.items()))
+
+
+VENDOR_CHOICES = (("north", "North"), ("operately", "Operately"), ("ogsm", "OGSM"))

@@ -1,0 +1,92 @@
+"""Shared fixtures. Real components wherever they run here: PostgreSQL (CI), Redis, Celery,
+Chromium, and the vendor sandboxes over real HTTP.
+
+``CI=true`` turns every "service missing" skip into a failure: nothing may be skipped in CI.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.sandbox_kit import RunningServer, Sandbox, serve
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live-server tests with Playwright
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip locally when a service is missing; fail in CI, where nothing may be skipped."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI (CI=true) but is not available")
+    pytest.skip(f"{what} not available")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    host_port = url.split("://", 1)[1].split("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    require(port_open(host or "127.0.0.1", int(port or 6379)), f"Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[..., tuple[Sandbox, RunningServer]]]:
+    """Build a vendor sandbox and serve it over real HTTP on loopback: ``(sandbox, server)``."""
+    servers: list[RunningServer] = []
+
+    def make(vendor: str, **options: Any) -> tuple[Sandbox, RunningServer]:
+        module = importlib.import_module(f"connectors.{vendor}.sandbox")
+        sandbox: Sandbox = module.build(**options)
+        server = serve(sandbox.app)
+        servers.append(server)
+        return sandbox, server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    require(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Screenshots and other generated files: git-ignored."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
