@@ -1,0 +1,67 @@
+"""Open a vendor connector for a stored credential: decrypt the secret, build the httpx client.
+
+Views never call a vendor directly; they call services, which use this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from connectors import registry
+from connectors.base import AuthError, Connector, TransientError
+from connectors.http import make_client
+from dashboard.core import crypto
+from dashboard.core.urlsafety import HostNotResolved, validate_base_url
+from dashboard.core.logging import register_secret
+from dashboard.integrations.models import Credential
+
+
+def connector_options(credential: Credential, **extra: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {"concurrency": settings.SYNC_CONCURRENCY}
+    options.update(credential.connector.options or {})
+    options.update(extra)
+    return options
+
+
+@contextmanager
+def open_connector(
+    credential: Credential,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    **options: Any,
+) -> Iterator[Connector]:
+    """Yield a ready connector for ``credential``; closes the client afterwards.
+
+    An undecryptable secret marks the credential for re-entry and raises ``AuthError``: it never
+    becomes an empty secret. The base URL is checked again here (``URLRefused``), because DNS
+    answers change after the connector was saved; an injected ``transport`` (tests, in-process
+    sandboxes) reaches no network, so it skips that check.
+    """
+    if transport is None:
+        try:
+            validate_base_url(credential.connector.base_url)
+        except HostNotResolved as exc:
+            raise TransientError(f"Could not reach the vendor: {exc.message}") from None
+    try:
+        secret = credential.get_secret()
+    except crypto.DecryptionFailed as exc:
+        credential.mark_needs_reentry(str(exc))
+        raise AuthError("The stored secret cannot be decrypted; enter it again.") from None
+    for value in secret.values():
+        register_secret(value)
+    cls = registry.get(credential.connector.vendor)
+    opts = connector_options(credential, **options)
+    client_kwargs: dict[str, Any] = {"transport": transport, "concurrency": opts["concurrency"]}
+    if timeout is not None:
+        client_kwargs["timeout"] = timeout
+    client = make_client(credential.connector.base_url, **client_kwargs)
+    try:
+        yield cls(client, secret, options=opts)
+    finally:
+        client.close()
