@@ -187,8 +187,8 @@ class HttpSession:
 
     def _delay(self, attempt: int, error: ConnectorError) -> float:
         if isinstance(error, RateLimited) and error.retry_after is not None:
-            return min(error.retry_after, self.policy.retry_after_cap)
-        backoff = min(self.policy.max_delay, self.policy.base_delay * (2 ** (attempt - 1)))
+            return float(min(error.retry_after, self.policy.retry_after_cap))
+        backoff: float = min(self.policy.max_delay, self.policy.base_delay * 2.0 ** (attempt - 1))
         return backoff * (0.5 + random.random() / 2)  # jitter
 
     def send(
@@ -196,7 +196,7 @@ class HttpSession:
         method: str,
         path: str,
         *,
-        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        params: Any = None,
         json_body: Any = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,

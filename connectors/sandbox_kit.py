@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -250,7 +250,8 @@ class RunningServer:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        host_text = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{host_text}:{port}"
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -258,9 +259,16 @@ class RunningServer:
         self.thread.join(timeout=5)
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """No access log per request: sandboxes serve thousands of requests in tests and benchmarks."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
 def serve(app: WSGIApp, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve ``app`` over real HTTP in a background thread (threaded: concurrent requests)."""
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{server.server_port}", daemon=True)
     thread.start()
     return RunningServer(server, thread)

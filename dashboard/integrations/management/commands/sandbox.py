@@ -31,6 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--faults", default="", help="Fault spec, e.g. 'latency=20ms,500=0.1,429=0.05'.")
         parser.add_argument("--profile", default=None, help="Operately API profile: 2026-03 or 2026-08.")
         parser.add_argument("--page-size", type=int, default=None, help="North: serve page objects of this size.")
+        parser.add_argument("--tenant", default=None, help="OGSM seeded tenant: acme (objectives and goals) or legacy (actions only).")
         parser.add_argument("--json", action="store_true", help="Print the credentials as one JSON line.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -45,6 +46,10 @@ class Command(BaseCommand):
             if vendor != "north":
                 raise CommandError("--page-size applies to the North sandbox only")
             build_opts["page_size"] = opts["page_size"]
+        if opts["tenant"]:
+            if vendor != "ogsm":
+                raise CommandError("--tenant applies to the OGSM sandbox only")
+            build_opts["tenant"] = opts["tenant"]
         try:
             sandbox = module.build(**build_opts)
         except (FaultSpecError, ValueError) as exc:

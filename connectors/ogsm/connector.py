@@ -1,0 +1,197 @@
+"""The OGSM connector: canvases as teams, objectives and goals as goals, actions as work items,
+plus the action writes (create, update, delete)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from connectors.base import (
+    AccountInfo,
+    AuthError,
+    CredentialField,
+    Kind,
+    NotFound,
+    Page,
+    PermanentError,
+    Record,
+    VendorValidationError,
+    WorkItemKind,
+    WorkItemRecord,
+)
+from connectors.http import RetryPolicy
+from connectors.ogsm import mapping
+from connectors.ogsm.client import OgsmClient
+from connectors.ogsm.payload import action_body, caller_field_errors
+from connectors.registry import register
+
+T = TypeVar("T")
+
+PAGE_SIZE = 500  # records per Page: the vendor sends one array, the sync gets bounded batches
+
+
+def _pages(stream: str, items: Sequence[T], to_record: Callable[[T], Record], *, last: bool) -> Iterator[Page]:
+    """Map ``items`` a page at a time (records exist for one page only); the final page is
+    ``complete`` when ``last`` is set."""
+    if not items:
+        if last:
+            yield Page(stream=stream, records=(), complete=True)
+        return
+    for start in range(0, len(items), PAGE_SIZE):
+        chunk = tuple(to_record(item) for item in items[start : start + PAGE_SIZE])
+        yield Page(stream=stream, records=chunk, complete=last and start + PAGE_SIZE >= len(items))
+
+
+def _with_id(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Items the vendor sent without a usable id cannot be stored: leave them out."""
+    return [item for item in items if mapping.id_of(item.get("id")) is not None]
+
+
+@register
+class OgsmConnector:
+    vendor: ClassVar[str] = "ogsm"
+    display_name: ClassVar[str] = "OGSM"
+    credential_fields: ClassVar[Sequence[CredentialField]] = (
+        CredentialField("username", "API username", help_text="Created by an OGSM admin under Settings -> API."),
+        CredentialField("password", "API password", secret=True),
+    )
+    streams: ClassVar[Sequence[str]] = ("teams", "goals", "work_items")
+
+    def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
+        options = options or {}
+        self.username = (secret.get("username") or "").strip()
+        self._password = secret.get("password") or ""
+        policy = options.get("retry_policy")
+        self.api = OgsmClient(
+            client,
+            self.username,
+            self._password,
+            policy=policy if isinstance(policy, RetryPolicy) else None,
+            concurrency=int(options.get("concurrency", 8)),
+        )
+
+    @property
+    def requests_made(self) -> int:
+        return self.api.requests_made
+
+    def _require_secret(self) -> None:
+        if not self.username or not self._password:
+            raise AuthError("OGSM needs an API username and password (Settings -> API in OGSM)")
+
+    # ---------------------------------------------------------------- reads
+
+    def check(self) -> AccountInfo:
+        """OGSM has no "who am I" endpoint: listing actions proves the credential works."""
+        self._require_secret()
+        actions = self.api.list_actions()
+        return AccountInfo(
+            account_name=self.username,
+            account_id=self.username,
+            detail=f"{len(actions)} actions visible to {self.username}",
+            raw={"actions": len(actions)},
+        )
+
+    def read(self, stream: str, cursor: Mapping[str, Any] | None = None) -> Iterator[Page]:
+        self._require_secret()
+        if stream == "teams":
+            yield from self._read_teams()
+        elif stream == "goals":
+            yield from self._read_goals()
+        elif stream == "work_items":
+            yield from self._read_actions()
+        else:
+            raise ValueError(f"unknown OGSM stream {stream!r}; streams: {', '.join(self.streams)}")
+
+    def _fetch(self, resource: str) -> list[Mapping[str, Any]] | None:
+        return self.api.list_actions() if resource == "actions" else self.api.list_optional(resource)
+
+    def _read_teams(self) -> Iterator[Page]:
+        # No canvas endpoint exists: the canvases are the ones the items sit on.
+        objectives, goals, actions = self.api.session.map_concurrent(self._fetch, ["objectives", "goals", "actions"])
+        seen: dict[str, None] = {}
+        for items in (objectives or [], goals or [], actions or []):
+            mapping.canvas_ids_in(items, seen)
+        names = mapping.canvas_names(objectives or [])
+        yield from _pages("teams", list(seen), lambda canvas_id: mapping.canvas_team(canvas_id, names), last=True)
+
+    def _read_goals(self) -> Iterator[Page]:
+        objectives = self.api.list_optional("objectives") or []
+        yield from _pages("goals", _with_id(objectives), mapping.objective_to_goal, last=False)
+        parents = mapping.objective_ids_by_canvas(objectives)
+        goals = self.api.list_optional("goals") or []
+        yield from _pages("goals", _with_id(goals), lambda goal: mapping.goal_to_goal(goal, parents), last=True)
+
+    def _read_actions(self) -> Iterator[Page]:
+        yield from _pages("work_items", _with_id(self.api.list_actions()), mapping.action_to_work_item, last=True)
+
+    def fetch_item(self, kind: str, external_id: str) -> Record:
+        """Re-read one item (conflict detection before a write)."""
+        self._require_secret()
+        if kind in (Kind.WORK_ITEM, WorkItemKind.ACTION):
+            action = self.api.get_action(external_id)
+            if action is None:
+                action = next((a for a in self.api.list_actions() if mapping.id_of(a.get("id")) == external_id), None)
+            if action is None:
+                raise NotFound(f"OGSM action {external_id} does not exist", endpoint="GET /api/v2/actions.json", status=404)
+            return mapping.action_to_work_item(action)
+        if kind == Kind.GOAL:
+            for prefix, resource in ((mapping.OBJECTIVE_PREFIX, "objectives"), (mapping.GOAL_PREFIX, "goals")):
+                if external_id.startswith(prefix):
+                    vendor_id = external_id.removeprefix(prefix)
+                    items = self.api.list_optional(resource) or []
+                    item = next((i for i in items if mapping.id_of(i.get("id")) == vendor_id), None)
+                    if item is None:
+                        break
+                    if resource == "objectives":
+                        return mapping.objective_to_goal(item)
+                    parents = mapping.objective_ids_by_canvas(self.api.list_optional("objectives") or [])
+                    return mapping.goal_to_goal(item, parents)
+            raise NotFound(f"OGSM goal {external_id} does not exist", status=404)
+        if kind == Kind.TEAM:
+            for page in self._read_teams():
+                for record in page.records:
+                    if record.external_id == external_id:
+                        return record
+            raise NotFound(f"OGSM canvas {external_id} does not exist", status=404)
+        raise ValueError(f"OGSM has no items of kind {kind!r}")
+
+    # ---------------------------------------------------------------- writes (never retried)
+
+    def create_action(self, fields: Mapping[str, Any]) -> WorkItemRecord:
+        """Create an action. ``fields`` use our names (title, description, progress, status,
+        traffic_light/health, due_date, start_date, assignee, involved, labels,
+        team_external_ids, strategy_ids); see connectors/ogsm/payload.py."""
+        self._require_secret()
+        return self._answer(lambda: self.api.create_action(action_body(fields)), fields, "POST /api/v2/actions.json")
+
+    def update_action(self, action_id: str, changed_fields: Mapping[str, Any]) -> WorkItemRecord:
+        """PATCH only ``changed_fields``; returns the whole action as the vendor now has it."""
+        self._require_secret()
+        if not changed_fields:
+            raise ValueError("update_action needs at least one changed field")
+        body = action_body(changed_fields)
+        return self._answer(lambda: self.api.update_action(action_id, body), changed_fields, "PATCH /api/v2/actions/<id>.json")
+
+    def delete_action(self, action_id: str) -> WorkItemRecord:
+        """Delete an action; returns the deleted action (the vendor sends it back)."""
+        self._require_secret()
+        return self._answer(lambda: self.api.delete_action(action_id), {}, "DELETE /api/v2/actions/<id>.json", fallback_id=action_id)
+
+    def _answer(self, call: Any, fields: Mapping[str, Any], endpoint: str, fallback_id: str | None = None) -> WorkItemRecord:
+        try:
+            body = call()
+        except VendorValidationError as exc:
+            # Field errors under the caller's names, so a form shows them next to its field.
+            errors = caller_field_errors(exc.field_errors, fields)
+            summary = "; ".join(f"{k} {' and '.join(v)}" for k, v in errors.items()) or exc.message
+            raise VendorValidationError(
+                f"OGSM refused the action: {summary}", field_errors=errors, endpoint=exc.endpoint, status=exc.status
+            ) from None
+        if not isinstance(body, Mapping) or mapping.id_of(body.get("id")) is None:
+            if fallback_id is not None and body is None:
+                # A tenant that answers a delete without a body: the delete still happened.
+                return WorkItemRecord(external_id=fallback_id, work_kind=WorkItemKind.ACTION, title=f"Action {fallback_id}")
+            raise PermanentError("OGSM accepted the write but did not answer with an action", endpoint=endpoint)
+        return mapping.action_to_work_item(body)
