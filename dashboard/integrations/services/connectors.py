@@ -22,7 +22,7 @@ from dashboard.integrations.models import Credential
 
 
 def connector_options(credential: Credential, **extra: Any) -> dict[str, Any]:
-    options: dict[str, Any] = {"concurrency": settings.SYNC_CONCURRENCY}
+    options: dict[str, Any] = {"concurrency": settings.SYNC_CONCURRENCY, "stale_after_days": settings.STALE_AFTER_DAYS}
     options.update(credential.connector.options or {})
     options.update(extra)
     return options
