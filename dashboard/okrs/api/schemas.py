@@ -1,0 +1,211 @@
+"""Response schemas of the read API. Field names are the public contract of issue #9: add
+fields freely, never rename or remove one without a new API version."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Schema
+
+from connectors.base import Health, Outcome, State, WorkItemKind
+
+
+class ErrorOut(Schema):
+    message: str
+    status: int
+    parameter: str | None = None
+    allowed: list[str] | None = None
+
+
+class HealthCounts(Schema):
+    goals: int
+    on_track: int
+    needs_attention: int
+    off_track: int
+    unknown: int
+
+
+class TeamRef(Schema):
+    id: int
+    external_id: str
+    name: str
+
+
+class GoalRef(Schema):
+    id: int
+    external_id: str
+
+
+class TeamOut(Schema):
+    id: int
+    vendor: str
+    connector: str
+    external_id: str
+    name: str
+    parent_id: int | None
+    parent_external_id: str | None
+    archived: bool
+    progress: float | None
+    counts: HealthCounts
+
+
+class KeyResultOut(Schema):
+    id: int
+    vendor: str
+    connector: str
+    external_id: str
+    goal_id: int | None
+    goal_external_id: str | None
+    title: str
+    owners: list[str]
+    health: Health
+    vendor_status: str
+    state: State
+    progress: float | None
+    start: float | None
+    target: float | None
+    current: float | None
+    unit: str
+    url: str | None
+
+
+class GoalOut(Schema):
+    id: int
+    vendor: str
+    connector: str
+    external_id: str
+    title: str
+    team: TeamRef | None
+    parent: GoalRef | None
+    owners: list[str]
+    health: Health
+    vendor_status: str
+    state: State
+    outcome: Outcome | None
+    progress: float | None
+    is_stale: bool
+    is_overdue: bool
+    last_check_in_at: datetime | None
+    start_date: date | None
+    due_date: date | None
+    url: str | None
+    key_results: list[KeyResultOut]
+
+
+class CheckInOut(Schema):
+    id: int
+    external_id: str
+    subject_kind: str
+    key_result_id: int | None
+    created_at: datetime
+    author: str
+    value: float | None
+    progress: float | None
+    health: Health
+    vendor_status: str
+    comment: str
+
+
+class SnapshotOut(Schema):
+    taken_at: datetime
+    progress: float | None
+    health: Health
+
+
+class GoalDetailOut(GoalOut):
+    check_ins: list[CheckInOut]
+    history: list[SnapshotOut]
+
+
+class WorkItemOut(Schema):
+    id: int
+    vendor: str
+    connector: str
+    external_id: str
+    kind: WorkItemKind
+    title: str
+    team: TeamRef | None
+    goal: GoalRef | None
+    owners: list[str]
+    health: Health
+    vendor_status: str
+    state: State
+    progress: float | None
+    start_date: date | None
+    due_date: date | None
+    is_overdue: bool
+    url: str | None
+
+
+class PersonOut(Schema):
+    id: int
+    vendor: str
+    connector: str
+    external_id: str
+    name: str
+    email: str
+
+
+class SyncCounts(Schema):
+    fetched: int
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+
+
+class SyncRunOut(Schema):
+    id: int
+    credential_id: int
+    connector: str
+    vendor: str
+    requested_by: str | None
+    trigger: str
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    requests_made: int
+    percent: int
+    current_stream: str
+    streams_done: int
+    streams_total: int
+    items_done: int
+    counts: SyncCounts
+    error: str
+
+
+class SyncStarted(Schema):
+    run_ids: list[int]
+    message: str
+
+
+class _Page(Schema):
+    count: int
+    next: str | None
+    previous: str | None
+
+
+class TeamPage(_Page):
+    results: list[TeamOut]
+
+
+class GoalPage(_Page):
+    results: list[GoalOut]
+
+
+class KeyResultPage(_Page):
+    results: list[KeyResultOut]
+
+
+class WorkItemPage(_Page):
+    results: list[WorkItemOut]
+
+
+class PersonPage(_Page):
+    results: list[PersonOut]
+
+
+class SyncRunPage(_Page):
+    results: list[SyncRunOut]
