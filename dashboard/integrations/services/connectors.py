@@ -16,8 +16,8 @@ from connectors import registry
 from connectors.base import AuthError, Connector, TransientError
 from connectors.http import make_client
 from dashboard.core import crypto
-from dashboard.core.urlsafety import HostNotResolved, validate_base_url
 from dashboard.core.logging import register_secret
+from dashboard.core.urlsafety import HostNotResolved, validate_base_url
 from dashboard.integrations.models import Credential
 
 
