@@ -44,16 +44,3 @@ class ScrubSecretsFilter(logging.Filter):
             record.msg, record.args = cleaned, None
         return True
 
-
-class AlwaysCleanseExceptionReporterFilter:
-    """Django's SafeExceptionReporterFilter masks sensitive POST data and variables only when
-    DEBUG is off; vendor secrets must be masked on the development debug page too."""
-
-    def __new__(cls) -> object:  # pragma: no cover - trivial factory
-        from django.views.debug import SafeExceptionReporterFilter
-
-        class _Filter(SafeExceptionReporterFilter):
-            def is_active(self, request: object) -> bool:
-                return True
-
-        return _Filter()
