@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo run test test-fast lint format bench migrate clean
+.PHONY: install demo run test lint format bench migrate clean screenshots
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -36,6 +36,9 @@ lint: install ## ruff check + ruff format --check + mypy on connectors/
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+screenshots: install ## browser tests; screenshots of every page land in tests/artifacts/
+	$(VENV)/bin/pytest -m e2e $(PYTEST_ARGS)
 
 bench: install ## benchmarks; writes docs/benchmarks.md
 	$(PY) -m bench all $(BENCH_ARGS)

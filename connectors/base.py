@@ -344,7 +344,14 @@ class NotFound(PermanentError):
 class VendorValidationError(PermanentError):
     """422/400 with field messages, for forms to show next to the field."""
 
-    def __init__(self, message: str, *, field_errors: Mapping[str, Sequence[str]] | None = None, endpoint: str | None = None, status: int | None = 422) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field_errors: Mapping[str, Sequence[str]] | None = None,
+        endpoint: str | None = None,
+        status: int | None = 422,
+    ) -> None:
         super().__init__(message, endpoint=endpoint, status=status)
         self.field_errors: dict[str, list[str]] = {k: list(v) for k, v in (field_errors or {}).items()}
 

@@ -147,9 +147,13 @@ def classify(response: httpx.Response, endpoint: str) -> ConnectorError | None:
     if status == 404:
         return NotFound(f"Not found: {message or 'not found'}", endpoint=endpoint, status=status)
     if status == 429:
-        return RateLimited("Rate limited by the vendor", retry_after=parse_retry_after(response.headers.get("Retry-After")), endpoint=endpoint)
+        return RateLimited(
+            "Rate limited by the vendor", retry_after=parse_retry_after(response.headers.get("Retry-After")), endpoint=endpoint
+        )
     if status in (400, 422):
-        return VendorValidationError(f"The vendor rejected the input: {message}", field_errors=field_errors_of(response), endpoint=endpoint, status=status)
+        return VendorValidationError(
+            f"The vendor rejected the input: {message}", field_errors=field_errors_of(response), endpoint=endpoint, status=status
+        )
     if status >= 500:
         return TransientError(f"Vendor server error: {message or status}", endpoint=endpoint, status=status)
     return PermanentError(f"Unexpected answer: {message or status}", endpoint=endpoint, status=status)
@@ -244,7 +248,9 @@ class HttpSession:
             return json.loads(response.content)
         except ValueError:
             snippet = scrub(_short_body(response)[:80], self.secrets)
-            raise PermanentError(f"The vendor answered with a body that is not JSON: {snippet!r}", endpoint=endpoint, status=response.status_code) from None
+            raise PermanentError(
+                f"The vendor answered with a body that is not JSON: {snippet!r}", endpoint=endpoint, status=response.status_code
+            ) from None
 
     def map_concurrent(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
         """Run ``fn`` over ``items`` with at most ``concurrency`` requests at once, in order."""

@@ -91,7 +91,9 @@ class FaultSpec:
                             raise FaultSpecError(f"unknown script entry {entry!r}; use ok or one of {', '.join(_FAULT_KINDS)}")
                     spec.script.extend(entries)
                 else:
-                    raise FaultSpecError(f"unknown fault {key!r}; known: latency, {', '.join(_FAULT_KINDS)}, retry_after, hang, seed, script, match")
+                    raise FaultSpecError(
+                        f"unknown fault {key!r}; known: latency, {', '.join(_FAULT_KINDS)}, retry_after, hang, seed, script, match"
+                    )
             except ValueError as exc:
                 if isinstance(exc, FaultSpecError):
                     raise

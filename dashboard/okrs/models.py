@@ -90,7 +90,7 @@ class Goal(TrackedItem):
     team_external_id = models.CharField(max_length=255, blank=True, default="")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     parent_external_id = models.CharField(max_length=255, blank=True, default="")
-    outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, null=True, blank=True)  # noqa: DJ001 - null = "not closed"
     description = models.TextField(blank=True, default="", help_text="Safe text or sanitised HTML.")
     last_check_in_at = models.DateTimeField(null=True, blank=True)
     # is_stale == stale_at <= now. Set at sync time: vendor-decided staleness gives a date in the
@@ -169,6 +169,9 @@ class CheckIn(models.Model):
         constraints = [models.UniqueConstraint(fields=["connector", "external_id"], name="checkin_unique_item")]
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"check-in {self.external_id} ({self.created_at:%Y-%m-%d})"
+
 
 class ProgressSnapshot(models.Model):
     """Recorded by a sync whenever an item's progress or health changes."""
@@ -183,3 +186,6 @@ class ProgressSnapshot(models.Model):
     class Meta:
         ordering = ["taken_at"]
         indexes = [models.Index(fields=["goal", "taken_at"]), models.Index(fields=["key_result", "taken_at"])]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.taken_at:%Y-%m-%d %H:%M} {self.progress}"

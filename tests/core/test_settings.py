@@ -33,8 +33,12 @@ def test_production_refuses_a_missing_encryption_key() -> None:
 
 def test_production_refuses_a_malformed_encryption_key() -> None:
     result = manage(
-        "shell", "-c", "from dashboard.core import crypto; crypto.encrypt('x')",
-        DJANGO_ENV="production", SECRET_KEY=STRONG_SECRET, FIELD_ENCRYPTION_KEYS="not-a-fernet-key",
+        "shell",
+        "-c",
+        "from dashboard.core import crypto; crypto.encrypt('x')",
+        DJANGO_ENV="production",
+        SECRET_KEY=STRONG_SECRET,
+        FIELD_ENCRYPTION_KEYS="not-a-fernet-key",
     )
     assert result.returncode != 0
     assert "not a valid Fernet key" in result.stderr
@@ -42,8 +46,13 @@ def test_production_refuses_a_malformed_encryption_key() -> None:
 
 def test_check_deploy_passes_with_production_settings() -> None:
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DJANGO_ENV="production", SECRET_KEY=STRONG_SECRET, FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY=STRONG_SECRET,
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="okrhub.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -65,6 +74,8 @@ def test_embedded_defaults_are_sqlite_and_the_filesystem_broker() -> None:
     code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
     env["OKRHUB_IGNORE_DOTENV"] = "1"
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["django.db.backends.sqlite3", "filesystem://"]

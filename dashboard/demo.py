@@ -1,0 +1,167 @@
+"""``make demo``: the whole product on one machine, with the three vendor sandboxes.
+
+Migrates the embedded database (SQLite under ./var), starts the North, Operately and OGSM
+sandboxes on loopback, creates demo users (an admin and two members whose vendor credentials see
+different things), registers connectors and credentials, starts the web server, a Celery worker
+and beat on the filesystem broker, runs the first syncs and prints the URL and the logins.
+Ctrl-C stops everything it started. Running it again reuses what exists.
+
+Options (environment): DEMO_PORT (8000), DEMO_SANDBOX_PORTS ("8101,8102,8103"), DEMO_SIZE
+(small), DEMO_HOST (127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+VENDORS = ("north", "operately", "ogsm")
+DEMO_PASSWORDS = {"admin": "admin-demo-pass", "alice": "alice-demo-pass", "bob": "bob-demo-pass"}
+
+
+def say(message: str) -> None:
+    print(f"[demo] {message}", flush=True)
+
+
+class Demo:
+    def __init__(self) -> None:
+        self.host = os.environ.get("DEMO_HOST", "127.0.0.1")
+        self.port = int(os.environ.get("DEMO_PORT", "8000"))
+        ports = os.environ.get("DEMO_SANDBOX_PORTS", "8101,8102,8103").split(",")
+        self.sandbox_ports = dict(zip(VENDORS, (int(p) for p in ports), strict=True))
+        self.size = os.environ.get("DEMO_SIZE", "small")
+        self.procs: list[tuple[str, subprocess.Popen[str]]] = []
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
+        self.env.setdefault("CONNECTOR_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+    # -- processes ---------------------------------------------------------------------------
+    def start(self, name: str, args: list[str], **kwargs: Any) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, text=True, start_new_session=True, **kwargs)
+        self.procs.append((name, proc))
+        return proc
+
+    def stop_all(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                say(f"stopping {name}")
+                # The process itself first (Celery then shuts its pool down warmly).
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _name, proc in self.procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):  # whatever is left of the process group
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def manage(self, *args: str, input_text: str | None = None) -> str:
+        result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, text=True, capture_output=True, input=input_text)
+        if result.returncode != 0:
+            raise SystemExit(f"[demo] manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    # -- steps -------------------------------------------------------------------------------
+    def start_sandboxes(self) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for vendor in VENDORS:
+            args = [
+                PY,
+                "manage.py",
+                "sandbox",
+                "--vendor",
+                vendor,
+                "--port",
+                str(self.sandbox_ports[vendor]),
+                "--size",
+                self.size,
+                "--json",
+            ]
+            proc = self.start(f"{vendor} sandbox", args, stdout=subprocess.PIPE)
+            assert proc.stdout is not None
+            ready = proc.stdout.readline().strip()
+            info_line = proc.stdout.readline().strip()
+            if not ready.startswith("READY") or not info_line:
+                raise SystemExit(f"[demo] the {vendor} sandbox did not start (is port {self.sandbox_ports[vendor]} free?)")
+            found[vendor] = json.loads(info_line)
+            say(f"{vendor} sandbox at {found[vendor]['url']}")
+        return found
+
+    def setup_data(self, sandboxes: dict[str, dict[str, Any]]) -> None:
+        spec = json.dumps({v: {"url": s["url"], "credentials": s["credentials"]} for v, s in sandboxes.items()})
+        self.manage("migrate", "--noinput")
+        self.manage("demo_setup", "--stdin", input_text=spec)
+
+    def run(self) -> int:
+        os.chdir(ROOT)
+        try:
+            say("migrating the embedded database (./var/okrhub.sqlite3)")
+            sandboxes = self.start_sandboxes()
+            self.setup_data(sandboxes)
+            self.start("worker", [PY, "-m", "celery", "-A", "dashboard", "worker", "--loglevel", "WARNING", "--concurrency", "2"])
+            self.start(
+                "beat",
+                [
+                    PY,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "dashboard",
+                    "beat",
+                    "--loglevel",
+                    "WARNING",
+                    "--scheduler",
+                    "django_celery_beat.schedulers:DatabaseScheduler",
+                ],
+            )
+            bind = f"{self.host}:{self.port}"
+            self.start("web", [PY, "manage.py", "runserver", bind, "--noreload", "--insecure"])
+            self.wait_for_web()
+            self.manage("sync", "--json")  # the first syncs, queued for the worker
+            url = f"http://{bind}/"
+            print("", flush=True)
+            print(f"OKR Hub demo is running at {url}", flush=True)
+            print(f"  admin: admin / {DEMO_PASSWORDS['admin']}   (configures connectors, sees every sync)", flush=True)
+            print(f"  member: alice / {DEMO_PASSWORDS['alice']}   (sees everything at every vendor)", flush=True)
+            print(f"  member: bob / {DEMO_PASSWORDS['bob']}   (sees less: no private teams or secret goals)", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            while True:
+                for name, proc in self.procs:
+                    if proc.poll() is not None:
+                        say(f"{name} exited with {proc.returncode}; stopping the demo")
+                        return 1
+                time.sleep(1)
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            self.stop_all()
+
+    def wait_for_web(self) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        url = f"http://{self.host}:{self.port}/healthz"
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise SystemExit(f"[demo] the web server did not answer at {url}")
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    return Demo().run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

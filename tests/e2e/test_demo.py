@@ -1,0 +1,103 @@
+"""Issue #11: `make demo` shows the whole product. The demo script runs in a scratch data
+directory, prints its URL, and a member signs in and finds goals from all three vendors."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
+    env.update(
+        OKRHUB_VAR_DIR=str(tmp_path / "var"),
+        OKRHUB_IGNORE_DOTENV="1",
+        DEMO_PORT=str(free_port()),
+        DEMO_SANDBOX_PORTS=",".join(str(free_port()) for _ in range(3)),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.demo"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    url: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            match = re.search(r"running at (http://\S+)", line)
+            if match:
+                url.append(match.group(1))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        assert ready.wait(180), "the demo did not print its URL in 3 minutes:\n" + "\n".join(lines[-40:])
+        assert url, "the demo stopped before printing its URL:\n" + "\n".join(lines[-40:])
+        yield url[0], lines
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # Ctrl-C stops everything it started: nothing listens on the demo's ports any more.
+    for port in [env["DEMO_PORT"], *env["DEMO_SANDBOX_PORTS"].split(",")]:
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still answers after Ctrl-C"
+
+
+def test_demo_member_sees_goals_from_all_three_vendors(demo: tuple[str, list[str]], page, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    url, lines = demo
+    output = "\n".join(lines)
+    assert "alice" in output and "bob" in output and "admin" in output, output
+    page.goto(url)
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "alice-demo-pass")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+    deadline = time.monotonic() + 180
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        for vendor in ("north", "operately", "ogsm"):
+            if vendor in seen:
+                continue
+            page.goto(f"{url}goals/?vendor={vendor}")
+            if page.locator("[data-goal-id]").count() > 0:
+                seen.add(vendor)
+        if len(seen) == 3:
+            break
+        time.sleep(3)
+    assert seen == {"north", "operately", "ogsm"}, f"goals seen only from {sorted(seen)}\n" + output[-3000:]
+    page.goto(url)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(artifacts_dir / "demo-overview.png"), full_page=True)
