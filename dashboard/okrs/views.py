@@ -1,14 +1,229 @@
-"""Dashboard pages. Function views; each works as a plain link first, then htmx makes it lively."""
+"""Dashboard pages: overview, review, search and "sync now". Function views; each works as a plain
+link first, then htmx makes it lively. Teams, goals and actions live in ``views_*.py``."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
+from connectors.base import HEALTH_LABELS, STATE_LABELS
 from dashboard.okrs import selectors
+from dashboard.okrs.filters import GoalFilters, SearchFilters, search_q
+from dashboard.okrs.views_actions import actions, actions_export  # noqa: F401 - re-exported for urls
+from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
+from dashboard.okrs.views_goals import goal_detail, goals, goals_export  # noqa: F401
+from dashboard.okrs.views_teams import team_children, teams, teams_export  # noqa: F401
+
+log = logging.getLogger(__name__)
+ATTENTION_ON_OVERVIEW = 10
+SEARCH_LIMIT = 50
+HTMX_STOP_POLLING = 286  # https://htmx.org/docs/#polling : this status cancels the poll
 
 
+def _run_ids(request: HttpRequest) -> list[int]:
+    return [int(v) for v in request.GET.getlist("run")[:20] if v.isdigit()]
+
+
+@require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    goals = selectors.visible_goals(request.user)
-    counts = selectors.health_counts(goals)
-    return render(request, "okrs/overview.html", {"counts": counts})
+    user = request.user
+    context = page_context(request)
+    run_ids = _run_ids(request)
+    runs = list(selectors.visible_runs(user, run_ids) if run_ids else selectors.unfinished_runs(user))
+    attention = (
+        selectors.with_health_rank(selectors.visible_goals(user).filter(selectors.attention_q()))
+        .defer(*selectors.LIST_DEFER, "description")
+        .select_related("team", "connector")
+        .order_by("health_rank", "due_date", "title")[:ATTENTION_ON_OVERVIEW]
+    )
+    goal_counts = selectors.goal_summary(selectors.visible_goals_base(user))
+    context.update(
+        goal_counts=goal_counts,
+        work_counts=selectors.work_item_summary(selectors.visible_work_items(user)),
+        attention=list(attention),
+        connections=list(selectors.connection_statuses(user)),
+        runs=runs,
+        runs_finished=all(r.is_finished for r in runs),
+        poll_url="/sync/status/?" + urlencode([("run", r.pk) for r in runs]),
+    )
+    work_counts = context["work_counts"]
+    context["health_stats"] = [(key, label, goal_counts[key]) for key, label in HEALTH_LABELS.items()]
+    context["state_rows"] = [(k, label, goal_counts[f"state_{k}"], work_counts[f"state_{k}"]) for k, label in STATE_LABELS.items()]
+    context["can_sync"] = any(c.owner_id == user.pk for c in context["connections"])
+    context["empty"] = "" if goal_counts["goals"] else empty_state(context["freshness"], filtered=False, has_unfinished_runs=bool(runs))
+    # htmx asks for the summary again when a sync finishes ("syncFinished" trigger).
+    return render_region(request, "okrs/overview.html", context, "summary")
+
+
+# -- sync now ------------------------------------------------------------------------------------
+
+
+def _sync_panel(request: HttpRequest, runs: list[Any], *, error: str = "") -> HttpResponse:
+    finished = all(r.is_finished for r in runs)
+    context = {
+        "runs": runs,
+        "runs_finished": finished,
+        "poll_url": "/sync/status/?" + urlencode([("run", r.pk) for r in runs]),
+        "sync_error": error,
+    }
+    response = render(request, "okrs/overview.html#sync-panel", context)
+    if runs and finished:
+        response.status_code = HTMX_STOP_POLLING if request.htmx else 200
+        response["HX-Trigger"] = "syncFinished"
+    return response
+
+
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    """Enqueue a sync of the user's own credentials; htmx then polls the runs' status."""
+    user = request.user
+    credentials = list(selectors.own_sync_credentials(user))
+    error = ""
+    runs: list[Any] = []
+    if not credentials:
+        error = "You have no connection of your own to sync yet. Connect one under Connections."
+    else:
+        try:
+            from dashboard.integrations.services.sync import enqueue_sync  # the sync engine (issue #6)
+        except ImportError:
+            log.warning("sync now: the sync service is not installed")
+            error = "Syncing is not available on this server yet."
+        else:
+            runs = list(enqueue_sync(credentials, trigger="manual", requested_by=user))
+            if not runs:
+                error = "Nothing was queued: every connection is already syncing or paused."
+    if request.htmx:
+        return _sync_panel(request, runs, error=error)
+    if error:
+        messages.error(request, error)
+        return redirect("okrs:overview")
+    return redirect("/?" + urlencode([("run", r.pk) for r in runs]))
+
+
+@require_GET
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """The progress partial; polled every second, answers 286 (stop polling) once all finished."""
+    run_ids = _run_ids(request)
+    runs = list(selectors.visible_runs(request.user, run_ids) if run_ids else selectors.unfinished_runs(request.user))
+    return _sync_panel(request, runs)
+
+
+# -- review: what needs attention ----------------------------------------------------------------
+
+
+def _attention_goals(request: HttpRequest, filters: GoalFilters) -> Any:
+    attention = filters.apply(selectors.visible_goals(request.user).filter(selectors.attention_q()))
+    return selectors.with_health_rank(attention).order_by("health_rank", "due_date", "title", "id")
+
+
+def _attention_work_items(request: HttpRequest, filters: GoalFilters) -> Any:
+    items = selectors.visible_work_items(request.user).filter(selectors.attention_q(with_stale=False))
+    for name in ("vendor", "health", "owner", "q"):
+        if name in filters.values:
+            items = filters.appliers[name](filters, items, filters.values[name])
+    return selectors.with_health_rank(items).order_by("health_rank", "due_date", "title", "id")
+
+
+@require_GET
+def review(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(user))
+    goals_page = paginate(request, selectors.goals_with_details(user, _attention_goals(request, filters)))
+    items = list(selectors.work_items_with_teams(user, _attention_work_items(request, filters))[:SEARCH_LIMIT])
+    context = page_context(request)
+    context.update(filters=filters, page=goals_page, work_items=items, export_url=filters.url("/review/export.csv", keep_extra=False))
+    context["empty"] = "" if goals_page.object_list or items else empty_state(context["freshness"], filtered=filters.active)
+    return render_region(request, "okrs/review.html", context, "listing")
+
+
+def _reasons(item: Any) -> str:
+    reasons = []
+    if item.health in ("off_track", "needs_attention"):
+        reasons.append(item.get_health_display().replace("_", " "))
+    if getattr(item, "is_stale", False):
+        reasons.append("stale")
+    if getattr(item, "is_overdue", False):
+        reasons.append("overdue")
+    return "; ".join(reasons)
+
+
+@require_GET
+def review_export(request: HttpRequest) -> HttpResponse:
+    filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(request.user))
+    goal_rows = _attention_goals(request, filters).select_related("team").iterator(chunk_size=1000)
+    item_rows = _attention_work_items(request, filters).iterator(chunk_size=1000)
+
+    def rows() -> Any:
+        for g in goal_rows:
+            yield ["goal", g.vendor, g.title, g.team.name if g.team else "", ", ".join(g.owners), g.health, g.vendor_status,
+                   g.state, progress_cell(g.progress), g.due_date or "", _reasons(g), g.url]  # fmt: skip
+        for w in item_rows:
+            yield [w.kind, w.vendor, w.title, "", ", ".join(w.owners), w.health, w.vendor_status,
+                   w.state, progress_cell(w.progress), w.due_date or "", _reasons(w), w.url]  # fmt: skip
+
+    header = ["type", "vendor", "title", "team", "owners", "health", "vendor_status", "state", "progress", "due_date", "reasons", "url"]
+    return csv_response("okrhub-review.csv", header, rows())
+
+
+# -- search across vendors -----------------------------------------------------------------------
+
+
+def _search_sets(request: HttpRequest, filters: SearchFilters, text: str) -> dict[str, Any]:
+    user = request.user
+    where = search_q(text)
+    light = (*selectors.LIST_DEFER, "description")
+    return {
+        "goals": filters.apply(selectors.visible_goals(user).filter(where)).defer(*light).select_related("team").order_by("title", "id"),
+        "key_results": filters.apply(selectors.visible_key_results(user).filter(where))
+        .defer(*selectors.LIST_DEFER)
+        .select_related("goal")
+        .order_by("title", "id"),
+        "work_items": filters.apply(selectors.visible_work_items(user).filter(where)).defer(*light).order_by("title", "id"),
+    }
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()[:200]
+    filters = SearchFilters(request.GET, path="/search/")
+    context = page_context(request)
+    context.update(q=text, filters=filters, results={}, too_short=bool(text) and len(text) < 2)
+    if len(text) >= 2:
+        sets = _search_sets(request, filters, text)
+        # One query per kind; one row more than shown tells us there is more.
+        context["results"] = {name: list(qs[: SEARCH_LIMIT + 1]) for name, qs in sets.items()}
+        context["found"] = sum(len(v) for v in context["results"].values())
+        query = urlencode([("q", text), *[("vendor", v) for v in filters.selected("vendor")]])
+        context["export_url"] = f"/search/export.csv?{query}"
+        context["clear_url"] = "/search/?" + urlencode([("q", text)])
+    context["search_limit"] = SEARCH_LIMIT
+    return render_region(request, "okrs/search.html", context, "results")
+
+
+@require_GET
+def search_export(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()[:200]
+    filters = SearchFilters(request.GET, path="/search/")
+    header = ["type", "vendor", "title", "parent", "owners", "health", "vendor_status", "state", "progress", "due_date", "url"]
+    if len(text) < 2:
+        return csv_response("okrhub-search.csv", header, [])
+    sets = _search_sets(request, filters, text)
+
+    def rows() -> Any:
+        for g in sets["goals"].iterator(chunk_size=1000):
+            yield ["goal", g.vendor, g.title, g.team.name if g.team else "", ", ".join(g.owners), g.health, g.vendor_status,
+                   g.state, progress_cell(g.progress), g.due_date or "", g.url]  # fmt: skip
+        for k in sets["key_results"].iterator(chunk_size=1000):
+            yield ["key_result", k.vendor, k.title, k.goal.title if k.goal else "", ", ".join(k.owners), k.health, k.vendor_status,
+                   k.state, progress_cell(k.progress), k.due_date or "", k.url]  # fmt: skip
+        for w in sets["work_items"].iterator(chunk_size=1000):
+            yield [w.kind, w.vendor, w.title, "", ", ".join(w.owners), w.health, w.vendor_status,
+                   w.state, progress_cell(w.progress), w.due_date or "", w.url]  # fmt: skip
+
+    return csv_response("okrhub-search.csv", header, rows())

@@ -1,0 +1,200 @@
+"""Display helpers: one vocabulary, displayed the same everywhere (chips, bars, freshness).
+
+Vendor text is escaped here (``format_html``); only goal/work-item descriptions are rendered as
+HTML, and only after ``nh3`` sanitised them once more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import nh3
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from connectors.base import HEALTH_LABELS, OUTCOME_LABELS, STATE_LABELS
+from dashboard.okrs import svg
+from dashboard.okrs.filters import KIND_LABELS, VENDOR_LABELS
+
+register = template.Library()
+
+
+@register.simple_tag
+def health_chip(health: str | None) -> SafeString:
+    """Colour and a word, so colour is never the only signal."""
+    key = health if health in HEALTH_LABELS else "unknown"
+    return format_html('<span class="chip chip-{}">{}</span>', key, HEALTH_LABELS[key])
+
+
+@register.simple_tag
+def vendor_status(item: Any) -> SafeString:
+    """The vendor's own wording, small, beside our chip: "North: at-risk"."""
+    raw = getattr(item, "vendor_status", "") or ""
+    if not raw:
+        return mark_safe("")
+    vendor = VENDOR_LABELS.get(getattr(item, "vendor", ""), getattr(item, "vendor", ""))
+    return format_html('<span class="vendor-status">{}: {}</span>', vendor, raw)
+
+
+@register.simple_tag
+def progress_bar(value: float | None, label: str = "Progress") -> SafeString:
+    """A bar with its number; unknown progress is a dash, never 0 %."""
+    if value is None:
+        return format_html('<span class="progress progress-unknown"><span class="num" title="{}: unknown">&ndash;</span></span>', label)
+    pct = max(0.0, min(100.0, float(value)))
+    return format_html(
+        '<span class="progress"><span class="bar" role="progressbar" aria-label="{}" aria-valuemin="0" aria-valuemax="100" '
+        'aria-valuenow="{}"><span style="width:{}%"></span></span><span class="num">{}%</span></span>',
+        label,
+        f"{pct:.0f}",
+        f"{pct:.1f}",
+        f"{pct:.0f}",
+    )
+
+
+@register.simple_tag
+def sparkline(snapshots: Iterable[Any] | None, current: float | None = None) -> SafeString:
+    values: list[float | None] = [s.progress for s in (snapshots or [])]
+    if values and current is not None and values[-1] != current:
+        values.append(current)
+    return svg.sparkline(values)
+
+
+@register.filter
+def health_label(health: str | None) -> str:
+    return HEALTH_LABELS.get(health or "unknown", HEALTH_LABELS["unknown"])
+
+
+@register.filter
+def state_label(state: str | None) -> str:
+    return STATE_LABELS.get(state or "", state or "")
+
+
+@register.filter
+def outcome_label(outcome: str | None) -> str:
+    return OUTCOME_LABELS.get(outcome or "", "")
+
+
+@register.filter
+def kind_label(kind: str | None) -> str:
+    return KIND_LABELS.get(kind or "", kind or "")
+
+
+@register.filter
+def vendor_label(vendor: str | None) -> str:
+    return VENDOR_LABELS.get(vendor or "", vendor or "")
+
+
+@register.simple_tag
+def vendor_mark(vendor: str | None) -> SafeString:
+    """A small mark naming the vendor (text, not only a colour)."""
+    key = vendor if vendor in VENDOR_LABELS else "other"
+    return format_html('<span class="vendor vendor-{}">{}</span>', key, VENDOR_LABELS.get(vendor or "", vendor or "?"))
+
+
+@register.filter
+def safe_url(url: str | None) -> str:
+    """Only http(s) links leave the page: a vendor's ``javascript:`` URL becomes no link."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+@register.simple_tag
+def vendor_link(item: Any, text: str = "") -> SafeString:
+    url = safe_url(getattr(item, "url", ""))
+    if not url:
+        return mark_safe("")
+    vendor = VENDOR_LABELS.get(getattr(item, "vendor", ""), "the vendor")
+    return format_html(
+        '<a class="vendor-link" href="{}" target="_blank" rel="noopener noreferrer">{}'
+        '<span class="visually-hidden"> (opens {})</span> ↗</a>',
+        url,
+        text or f"Open in {vendor}",
+        vendor,
+    )
+
+
+@register.filter
+def sanitized(html: str | None) -> SafeString:
+    """Vendor rich text: connectors sanitise it already; sanitise again before trusting it."""
+    return mark_safe(nh3.clean(html or "", link_rel="noopener noreferrer nofollow"))  # noqa: S308 - nh3 output
+
+
+@register.filter
+def owners(value: Any) -> str:
+    names = [str(n) for n in (value or []) if n]
+    return ", ".join(names)
+
+
+def _days(delta_days: int) -> str:
+    return "1 day" if abs(delta_days) == 1 else f"{abs(delta_days)} days"
+
+
+@register.simple_tag
+def staleness(item: Any) -> str:
+    """ "No check-in for 19 days" for stale items; empty otherwise."""
+    if not getattr(item, "is_stale", False):
+        return ""
+    last = getattr(item, "last_check_in_at", None)
+    if not last:
+        return "No check-in yet"
+    days = (timezone.now() - last).days
+    return f"No check-in for {_days(days)}" if days > 0 else "Check-in overdue"
+
+
+@register.simple_tag
+def due_text(item: Any) -> str:
+    """ "Due 3 days ago", "Due today", "Due in 5 days", or the date when far away."""
+    due: date | None = getattr(item, "due_date", None)
+    if not due:
+        return ""
+    if getattr(item, "state", "") in ("done", "archived"):
+        return f"Due {due:%b} {due.day}, {due.year}"
+    days = (due - timezone.localdate()).days
+    if days < 0:
+        return f"Due {_days(days)} ago"
+    if days == 0:
+        return "Due today"
+    if days <= 30:
+        return f"Due in {_days(days)}"
+    return f"Due {due:%b} {due.day}, {due.year}"
+
+
+@register.simple_tag
+def ago(moment: datetime | None, never: str = "never") -> str:
+    if not moment:
+        return never
+    seconds = int((timezone.now() - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    days = seconds // 86400
+    return f"{_days(days)} ago"
+
+
+@register.simple_tag
+def rollup_counts(team: Any) -> list[tuple[str, str, int]]:
+    """(health, label, count) for the health counts of a team row, non-zero only."""
+    rows = []
+    for key, label in HEALTH_LABELS.items():
+        count = int(getattr(team, f"rollup_{key}", 0) or 0)
+        if count:
+            rows.append((str(key), label, count))
+    return rows
+
+
+@register.filter
+def num(value: float | int | None) -> str:
+    """A measured value: up to two decimals, no trailing zeros (3.50 -> 3.5, 100.0 -> 100)."""
+    if value is None:
+        return ""
+    text = f"{float(value):,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

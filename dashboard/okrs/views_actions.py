@@ -1,0 +1,81 @@
+"""Action status: work items (initiatives, projects, milestones, tasks, actions) as a board or a
+table grouped by state, with overdue highlighting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from connectors.base import STATE_LABELS
+from dashboard.okrs import selectors
+from dashboard.okrs.filters import WorkItemFilters
+from dashboard.okrs.models import WorkItem
+from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
+
+BOARD_PER_COLUMN = 20
+BOARD_STATES = ["not_started", "active", "paused", "done", "archived"]
+
+
+def _filtered(request: HttpRequest) -> tuple[WorkItemFilters, QuerySet[WorkItem]]:
+    filters = WorkItemFilters(request.GET, path="/actions/", teams=selectors.visible_teams(request.user))
+    return filters, filters.apply(selectors.visible_work_items(request.user))
+
+
+@require_GET
+def actions(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    filters, items = _filtered(request)
+    view = request.GET.get("view", "table")
+    if view not in ("table", "board"):
+        filters.errors.append(f"Unknown view “{view[:40]}”; showing the table.")
+        view = "table"
+    context = page_context(request)
+    counts = selectors.work_item_summary(items)
+    if view == "board":
+        cards = list(selectors.work_items_with_teams(user, selectors.board_columns(items, BOARD_PER_COLUMN)))
+        columns = [
+            {"state": s, "label": STATE_LABELS[s], "count": counts[f"state_{s}"], "items": [c for c in cards if c.state == s]}
+            for s in BOARD_STATES
+        ]
+        context.update(columns=columns, per_column=BOARD_PER_COLUMN)
+        has_rows = bool(cards)
+    else:
+        ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
+        page = paginate(request, selectors.work_items_with_teams(user, ordered), per_page=50)
+        context["page"] = page
+        has_rows = bool(page.object_list)
+    context.update(
+        filters=filters,
+        view=view,
+        extra_hidden=[("view", "board")] if view == "board" else [],
+        counts=counts,
+        table_url=_with_view(filters, "table"),
+        board_url=_with_view(filters, "board"),
+        export_url=filters.url("/actions/export.csv", keep_extra=False),
+    )
+    context["empty"] = "" if has_rows else empty_state(context["freshness"], filtered=filters.active)
+    return render_region(request, "okrs/actions.html", context, "listing")
+
+
+def _with_view(filters: WorkItemFilters, view: str) -> str:
+    query = filters.querystring(keep_extra=False)
+    return f"/actions/?{query}&view={view}" if query else f"/actions/?view={view}"
+
+
+@require_GET
+def actions_export(request: HttpRequest) -> HttpResponse:
+    _filters, items = _filtered(request)
+    ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
+    team_names = selectors.work_item_team_names(request.user, items)
+
+    def rows() -> Any:
+        for w in ordered.iterator(chunk_size=1000):
+            yield [w.vendor, w.kind, w.external_id, w.title, "; ".join(team_names.get(w.pk, [])), ", ".join(w.owners), w.state,
+                   w.health, w.vendor_status, progress_cell(w.progress), w.due_date or "", w.is_overdue, w.url]  # fmt: skip
+
+    header = ["vendor", "kind", "external_id", "title", "teams", "owners", "state", "health", "vendor_status", "progress",
+              "due_date", "overdue", "url"]  # fmt: skip
+    return csv_response("okrhub-actions.csv", header, rows())

@@ -1,0 +1,88 @@
+"""Helpers shared by the dashboard views: partial rendering, paging, page context, CSV."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+
+from dashboard.okrs import selectors
+
+PER_PAGE = 25  # goals carry their key results, so a page is ~100 rows
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def render_region(request: HttpRequest, template: str, context: dict[str, Any], region: str, *, status: int = 200) -> HttpResponse:
+    """The whole page for a plain request; only ``region`` (a ``{% partialdef %}``) for htmx.
+
+    Boosted htmx requests want whole pages, so they get one.
+    """
+    htmx = getattr(request, "htmx", None)
+    name = f"{template}#{region}" if htmx and not htmx.boosted else template
+    return render(request, name, context, status=status)
+
+
+def page_context(request: HttpRequest) -> dict[str, Any]:
+    """What every page shows: when its data was last synced, and whether a sync failed."""
+    return {"freshness": selectors.freshness(request.user)}
+
+
+def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE) -> Page:
+    """Page ``?page=N``; out-of-range or junk numbers give the nearest real page, not an error."""
+    paginator = Paginator(qs, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def empty_state(freshness: dict[str, Any], *, filtered: bool, has_unfinished_runs: bool = False) -> str:
+    """Which teaching empty state fits: the first thing a user should do next."""
+    if filtered:
+        return "no_match"
+    if not freshness.get("credentials"):
+        return "no_connection"
+    if not freshness.get("latest_success"):
+        return "first_sync" if has_unfinished_runs or freshness.get("never_synced") else "no_data"
+    return "no_data"
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: text starting with = + - @ (or tab/CR) gets a
+    leading apostrophe. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
+    """Stream a CSV download (the rows iterate lazily, so a big export never sits in memory)."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"  # a BOM so spreadsheet programs read UTF-8
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([csv_safe(cell) for cell in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def progress_cell(value: float | None) -> str | float:
+    return "" if value is None else round(value, 1)

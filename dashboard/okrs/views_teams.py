@@ -1,0 +1,119 @@
+"""Team tree: one tree per connector, rolled-up rows, children loaded lazily on expand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from dashboard.integrations.models import Connector
+from dashboard.okrs import selectors
+from dashboard.okrs.filters import TreeFilters
+from dashboard.okrs.views_common import csv_response, empty_state, page_context, progress_cell, render_region
+
+MAX_ROWS = 300  # a level wider than this is cut, with a note pointing at the filters
+
+
+def _filters(request: HttpRequest) -> TreeFilters:
+    return TreeFilters(request.GET, path="/teams/", teams=selectors.visible_teams(request.user))
+
+
+def _goals(request: HttpRequest, filters: TreeFilters) -> Any:
+    goals = selectors.visible_goals_base(request.user)
+    # The team filter picks the subtree shown; roll-ups inside it stay whole.
+    for name in ("vendor", "health", "owner", "stale"):
+        if name in filters.values:
+            goals = filters.appliers[name](filters, goals, filters.values[name])
+    return goals
+
+
+@require_GET
+def teams(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    filters = _filters(request)
+    goals = _goals(request, filters)
+    context = page_context(request)
+    trees: list[dict[str, Any]] = []
+    focus: dict[str, Any] | None = None
+    truncated = False
+    if filters.team:
+        # Focus on one subtree; the path up to the root stays visible as a breadcrumb.
+        team = selectors.visible_teams(user).filter(pk=filters.team["id"]).select_related("connector").first()
+        if team is not None:
+            children = list(selectors.team_children(user, team.pk, goals, only_matching=filters.limits_goals)[: MAX_ROWS + 1])
+            truncated = len(children) > MAX_ROWS
+            children = children[:MAX_ROWS]
+            selectors.attach_rollups([team, *children], goals)
+            focus = {"team": team, "ancestors": selectors.team_ancestors(user, team), "children": children}
+    else:
+        roots = list(
+            selectors.team_roots(user, goals, vendors=filters.values.get("vendor"), only_matching=filters.limits_goals)[: MAX_ROWS + 1]
+        )
+        truncated = len(roots) > MAX_ROWS
+        by_connector: dict[int, dict[str, Any]] = {}
+        rollups = selectors.connector_rollups(goals)
+        for team in selectors.attach_rollups(roots[:MAX_ROWS], goals):
+            tree = by_connector.get(team.connector_id)
+            if tree is None:
+                connector: Connector = team.connector
+                tree = {"connector": connector, "rollup": rollups.get(connector.pk, {}), "roots": []}
+                by_connector[connector.pk] = tree
+                trees.append(tree)
+            tree["roots"].append(team)
+    context.update(
+        filters=filters,
+        trees=trees,
+        focus=focus,
+        truncated=truncated,
+        max_rows=MAX_ROWS,
+        child_query=filters.querystring(keep_extra=False),
+        export_url=filters.url("/teams/export.csv", keep_extra=False),
+    )
+    context["empty"] = "" if trees or focus else empty_state(context["freshness"], filtered=filters.active)
+    return render_region(request, "okrs/teams.html", context, "listing")
+
+
+@require_GET
+def team_children(request: HttpRequest, team_id: int) -> HttpResponse:
+    """The children of one team, as tree rows: what htmx loads when a row is expanded."""
+    filters = _filters(request)
+    goals = _goals(request, filters)
+    children = list(selectors.team_children(request.user, team_id, goals, only_matching=filters.limits_goals)[: MAX_ROWS + 1])
+    level = request.GET.get("level", "1")
+    context = {
+        "rows": selectors.attach_rollups(children[:MAX_ROWS], goals),
+        "truncated": len(children) > MAX_ROWS,
+        "max_rows": MAX_ROWS,
+        "level": int(level) + 1 if level.isdigit() and int(level) < 50 else 2,
+        "child_query": filters.querystring(keep_extra=False),
+        "parent_id": team_id,
+    }
+    return render(request, "okrs/teams.html#rows", context)
+
+
+@require_GET
+def teams_export(request: HttpRequest) -> HttpResponse:
+    """Every visible team (in the filtered trees) with its roll-ups, one row each."""
+    user = request.user
+    filters = _filters(request)
+    goals = _goals(request, filters)
+    teams = selectors.visible_teams(user)
+    if "vendor" in filters.values:
+        teams = teams.filter(vendor__in=filters.values["vendor"])
+    if filters.team:
+        teams = teams.filter(path__startswith=filters.team["path"])
+    if filters.limits_goals:
+        teams = selectors.with_matching_goals_only(teams, goals)
+    rollups = selectors.subtree_rollups(teams, goals)
+    teams = teams.defer("raw", "fingerprint").select_related("connector").order_by("connector__name", "path")
+
+    def rows() -> Any:
+        for t in teams.iterator(chunk_size=1000):
+            r = rollups.get(t.pk, selectors.EMPTY_ROLLUP)
+            yield [t.connector.name, t.vendor, t.name, t.depth, r["goals"], progress_cell(r["progress"]),
+                   r["on_track"], r["needs_attention"], r["off_track"], r["unknown"], t.url]  # fmt: skip
+
+    header = ["connector", "vendor", "team", "depth", "goals", "progress", "on_track", "needs_attention", "off_track", "no_status", "url"]
+    return csv_response("okrhub-teams.csv", header, rows())
