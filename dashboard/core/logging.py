@@ -43,4 +43,3 @@ class ScrubSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
-
