@@ -22,11 +22,10 @@ if (BASE_DIR / ".env").exists() and not os.environ.get("OKRHUB_IGNORE_DOTENV"):
 
 DJANGO_ENV = env("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
-TESTING = env.bool("OKRHUB_TESTING", default=False)
 
 DEV_SECRET_KEY = "dev-insecure-okrhub-key-change-me"  # noqa: S105 - refused in production
 # A fixed development keyring so `make demo` works out of the box; refused in production.
-DEV_ENCRYPTION_KEY = "b2tyaHViLWRldi1vbmx5LWtleS1kby1ub3QtdXNlLTE="  # noqa: S105
+DEV_ENCRYPTION_KEY = "b2tyaHViLWRldi1vbmx5LWtleS1kby1ub3QtdXNlLTE="
 
 SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
@@ -55,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "ninja",  # read API: serves the Swagger UI assets for /api/v1/docs locally (no CDN)
     "dashboard.core",
     "dashboard.accounts",
     "dashboard.integrations",
@@ -130,6 +130,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -146,6 +147,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Mask secrets on error pages and reports even with DEBUG on (sensitive_post_parameters et al.).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.core.debug.AlwaysCleanseExceptionReporterFilter"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -161,12 +164,13 @@ if PRODUCTION:
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -205,3 +209,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# --- sync --------------------------------------------------------------------------------------
+# The sync engine (issue #6): Celery retries for 429/transient failures, lock files, redelivery.
+# Celery retries of a whole run (request-level retries live in connectors/http.py):
+# capped exponential backoff with jitter; Retry-After honoured up to SYNC_RETRY_AFTER_CAP.
+SYNC_MAX_RETRIES = env.int("SYNC_MAX_RETRIES", default=5)
+SYNC_RETRY_BASE_DELAY = env.float("SYNC_RETRY_BASE_DELAY", default=30.0)
+SYNC_RETRY_MAX_DELAY = env.float("SYNC_RETRY_MAX_DELAY", default=900.0)
+SYNC_RETRY_AFTER_CAP = env.float("SYNC_RETRY_AFTER_CAP", default=600.0)
+# A run whose worker stopped reporting progress for this long is treated as abandoned (its lock
+# is taken over). Only matters when the lock holder cannot be checked directly (another host).
+SYNC_HEARTBEAT_TIMEOUT = env.int("SYNC_HEARTBEAT_TIMEOUT", default=300)
+SYNC_LOCK_DIR = Path(env("SYNC_LOCK_DIR", default=str(VAR_DIR / "locks")))
+SYNC_UPSERT_BATCH_SIZE = env.int("SYNC_UPSERT_BATCH_SIZE", default=500)
+# A complete read that would remove at least this many items and this share of what a credential
+# sees is held back once (a vendor answering an empty list by fault); a second read confirms it.
+SYNC_MASS_REMOVAL_MIN_ITEMS = env.int("SYNC_MASS_REMOVAL_MIN_ITEMS", default=20)
+SYNC_MASS_REMOVAL_RATIO = env.float("SYNC_MASS_REMOVAL_RATIO", default=0.9)
+# How often the beat scheduler looks for due credentials (each connector has its own interval).
+SYNC_SCHEDULER_EVERY_SECONDS = env.int("SYNC_SCHEDULER_EVERY_SECONDS", default=60)
+# A dedicated queue name lets tests (and split deployments) run their own worker.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # How soon unacknowledged messages of a dead worker are swept back to the queue (kombu's
+    # Redis transport: https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.redis.html).
+    CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10)
+    CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10)

@@ -38,9 +38,7 @@ class Credential(models.Model):
         PAUSED = "paused", "Paused after repeated failures"
 
     connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="credentials")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="credentials"
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="credentials")
     # Shared credentials have no owner; they are granted to everyone or to chosen groups.
     is_shared = models.BooleanField(default=False)
     share_with_everyone = models.BooleanField(default=False)
@@ -59,6 +57,9 @@ class Credential(models.Model):
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(max_length=500, blank=True, default="")
+    # When the sync engine paused the credential or asked for re-entry (a secret entered after
+    # this lets the owner's "sync now" run again).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -142,6 +143,8 @@ class SyncRun(models.Model):
     streams_total = models.PositiveSmallIntegerField(default=0)
     items_done = models.PositiveIntegerField(default=0)
     attempt = models.PositiveSmallIntegerField(default=0)
+    # Touched with every progress update: a run whose heartbeat stopped is an abandoned run.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -186,6 +189,9 @@ class StreamResult(models.Model):
         unique_together = [("run", "stream")]
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.stream}: {self.status}"
+
 
 class SyncCursor(models.Model):
     """Per credential and stream: where an incremental stream left off."""
@@ -197,3 +203,9 @@ class SyncCursor(models.Model):
 
     class Meta:
         unique_together = [("credential", "stream")]
+
+    def __str__(self) -> str:
+        return f"cursor {self.stream} of credential {self.credential_id}"
+
+
+from dashboard.integrations.audit import AuditLog  # noqa: E402, F401 - the write-back audit log (issue #10)
