@@ -221,7 +221,7 @@ SYNC_RETRY_AFTER_CAP = env.float("SYNC_RETRY_AFTER_CAP", default=600.0)
 # A run whose worker stopped reporting progress for this long is treated as abandoned (its lock
 # is taken over). Only matters when the lock holder cannot be checked directly (another host).
 SYNC_HEARTBEAT_TIMEOUT = env.int("SYNC_HEARTBEAT_TIMEOUT", default=300)
-SYNC_LOCK_DIR = Path(env("SYNC_LOCK_DIR", default=str(VAR_DIR / "locks")))
+SYNC_LOCK_DIR = Path(env("SYNC_LOCK_DIR", default="") or VAR_DIR / "locks")
 SYNC_UPSERT_BATCH_SIZE = env.int("SYNC_UPSERT_BATCH_SIZE", default=500)
 # A complete read that would remove at least this many items and this share of what a credential
 # sees is held back once (a vendor answering an empty list by fault); a second read confirms it.
