@@ -1,0 +1,125 @@
+"""``python -m bench all|sync|pages|load [--size ...] [--vendor ...] [--quick]``.
+
+Exit status: 0 when every target was met, 1 when a target was missed, 2 when the benchmark
+could not measure (bad arguments, PostgreSQL unreachable, a crashed sync worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import RESULTS_DIR, BenchError, Section, bench_database_url, machine_info, setup_django
+from bench.orgs import SIZES, VENDORS
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="OKR Hub benchmarks (issue #12). Writes docs/benchmarks.md; exits 1 when a target is missed.",
+    )
+    parser.add_argument("benchmark", choices=["all", "sync", "pages", "load"])
+    parser.add_argument("--size", default="large", choices=SIZES, help="org size (default large: the issues' target orgs)")
+    parser.add_argument("--vendor", action="append", help="sync only these vendors (repeat or comma-separate; default all three)")
+    parser.add_argument("--quick", action="store_true", help="only the chosen size (no chart series), fewer page runs, 10 s of load")
+    parser.add_argument("--page", action="append", help="pages: only this case (exact name, or names containing the text; repeatable)")
+    parser.add_argument("--runs", type=int, help="timed requests per page (default 12, quick 5)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent signed-in clients for the load test (default 50)")
+    parser.add_argument("--duration", type=float, help="seconds of load (default 30, quick 10)")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where JSON results and the chart go (default bench/results)")
+    parser.add_argument("--profile", action="store_true", help="sync: cProfile each sync worker (files under the results dir)")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    vendors: list[str] = []
+    for value in args.vendor or list(VENDORS):
+        for vendor in value.split(","):
+            vendor = vendor.strip()
+            if vendor not in VENDORS:
+                parser.error(f"--vendor must be one of {', '.join(VENDORS)}, got {vendor!r}")
+            if vendor not in vendors:
+                vendors.append(vendor)
+    args.vendors = vendors
+    if args.runs is not None and args.runs < 3:
+        parser.error("--runs must be at least 3 (median and p95 need a few samples)")
+    if args.clients < 1:
+        parser.error("--clients must be at least 1")
+    if args.duration is not None and args.duration <= 0:
+        parser.error("--duration must be a positive number of seconds")
+    return args
+
+
+def sync_sizes(size: str, quick: bool) -> list[str]:
+    if quick or size == "tiny":
+        return [size]
+    return list(SIZES[1 : SIZES.index(size) + 1])
+
+
+def run_benchmark(name: str, args: argparse.Namespace, url: str) -> Section:
+    from django.conf import settings
+
+    if name == "sync":
+        from bench import sync
+
+        profile_dir = args.results_dir if args.profile else None
+        if profile_dir:
+            profile_dir.mkdir(parents=True, exist_ok=True)
+        return sync.run(url, args.vendors, sync_sizes(args.size, args.quick), settings.SYNC_CONCURRENCY, profile_dir)
+    if name == "pages":
+        from bench import pages
+
+        return pages.run(args.size, runs=args.runs or (5 if args.quick else 12), only=args.page)
+    from bench import load
+
+    return load.run(
+        url, args.size, clients=args.clients, duration=args.duration or (10.0 if args.quick else 30.0), results_dir=args.results_dir
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    command = "python -m bench " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    names = ["sync", "pages", "load"] if args.benchmark == "all" else [args.benchmark]
+    from bench import report
+
+    try:
+        url = bench_database_url()
+        setup_django(url)
+        machine = machine_info()
+        missed = 0
+        for name in names:
+            started = time.perf_counter()
+            print(f"\n>> {name} benchmark (size {args.size}) ...", flush=True)
+            section = run_benchmark(name, args, url)
+            payload: dict[str, Any] = {
+                "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "command": command,
+                "seconds": time.perf_counter() - started,
+                "machine": machine,
+                "section": section.as_dict(),
+            }
+            report.save_result(args.results_dir, name, payload)
+            if name == "sync":
+                report.chart(args.results_dir, payload)
+            report.print_section(name, payload["section"])
+            missed += sum(1 for c in section.checks if not c.passed)
+        if not args.no_docs:
+            docs = report.write_docs(args.results_dir)
+            print(f"\nwrote {os.path.relpath(docs)}")
+    except BenchError as exc:
+        print(f"\nbench: could not measure: {exc}", file=sys.stderr)
+        return 2
+    if missed:
+        print(f"\nbench: {missed} target(s) missed", file=sys.stderr)
+        return 1
+    print("\nbench: every target met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

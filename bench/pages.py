@@ -1,0 +1,283 @@
+"""Pages benchmark (issue #8 "Speed").
+
+At two org sizes (the chosen one and the one below it; ``large`` is 500 teams, 5,000 goals,
+15,000 key results, 5,000 work items), the unified tables are filled directly, the bench user is
+signed in with ``django.test.Client``, and every page and partial (htmx fragment) is requested
+``runs`` times after two warm-up requests: median and p95 server time (in-process wall time of
+the request, content consumed), and the SQL query count (CaptureQueriesContext, one extra
+request). The trivial signed-in page (the password form) is measured in the same run,
+interleaved with the others.
+
+Targets: at most 15 queries and the same count at both sizes, for every page, partial and export;
+median at most 4x the trivial page's, for pages and partials at the target size (``large``).
+CSV exports stream every matching row, so their time grows with the data by design: reported,
+not gated on time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import Section, median, percentile
+from bench.orgs import TARGET_SIZE, page_org, smaller
+
+QUERY_LIMIT = 15
+RATIO_LIMIT = 4.0
+TRIVIAL = "/accounts/password/"
+WARMUP = 2
+
+
+@dataclass(frozen=True)
+class PageCase:
+    name: str
+    path: str  # may contain {team} {goal} {q}
+    htmx: bool = False
+    export: bool = False
+
+
+CASES = (
+    PageCase("overview", "/"),
+    PageCase("overview summary (htmx)", "/", htmx=True),
+    PageCase("sync status (htmx)", "/sync/status/", htmx=True),
+    PageCase("teams", "/teams/"),
+    PageCase("teams filtered (htmx)", "/teams/?health=off_track&vendor=north", htmx=True),
+    PageCase("team children (htmx)", "/teams/{team}/children/", htmx=True),
+    PageCase("goals", "/goals/"),
+    PageCase("goals filtered (htmx)", "/goals/?health=off_track&stale=1", htmx=True),
+    PageCase("goals page 3", "/goals/?page=3"),
+    PageCase("goal detail", "/goals/{goal}/"),
+    PageCase("actions", "/actions/"),
+    PageCase("actions board", "/actions/?view=board"),
+    PageCase("actions filtered (htmx)", "/actions/?due=overdue&vendor=ogsm", htmx=True),
+    PageCase("review", "/review/"),
+    PageCase("review (htmx)", "/review/", htmx=True),
+    PageCase("search", "/search/?q={q}"),
+    PageCase("search (htmx)", "/search/?q={q}", htmx=True),
+    PageCase("teams CSV", "/teams/export.csv", export=True),
+    PageCase("goals CSV", "/goals/export.csv", export=True),
+    PageCase("actions CSV", "/actions/export.csv", export=True),
+    PageCase("review CSV", "/review/export.csv", export=True),
+    PageCase("search CSV", "/search/export.csv?q={q}", export=True),
+)
+
+
+@dataclass
+class Timing:
+    name: str
+    path: str
+    status: int
+    queries: int
+    median_ms: float
+    p95_ms: float
+    export: bool
+    sql_ms: float = 0.0  # median time spent in the database per request (the rest is Python: view + template)
+
+
+def _request(client: Any, path: str, htmx: bool) -> tuple[int, float]:
+    headers = {"HX-Request": "true"} if htmx else {}
+    started = time.perf_counter()
+    response = client.get(path, headers=headers)
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)
+    else:
+        response.content  # noqa: B018 - rendered already; touching it keeps both kinds alike
+    return response.status_code, (time.perf_counter() - started) * 1000
+
+
+class QueryCounter:
+    """Counts (and times) every SQL statement run on the connection while installed, streamed
+    content included."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        self.count += 1
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def count_queries(client: Any, path: str, htmx: bool) -> tuple[int, int]:
+    from django.db import connection
+
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        status, _ = _request(client, path, htmx)
+    return status, counter.count
+
+
+def measure_all(client: Any, cases: list[tuple[str, str, bool, bool]], runs: int) -> list[Timing]:
+    """Warm up, count queries, then time the cases round-robin (run 1 of every page, run 2, ...),
+    so drift on a shared machine touches every page alike, the trivial one included."""
+    counted = []
+    for _name, path, htmx, _export in cases:
+        for _ in range(WARMUP):
+            _request(client, path, htmx)
+        counted.append(count_queries(client, path, htmx))
+    from django.db import connection
+
+    samples: list[list[float]] = [[] for _ in cases]
+    sql: list[list[float]] = [[] for _ in cases]
+    for _ in range(runs):
+        for index, (_name, path, htmx, _export) in enumerate(cases):
+            timer = QueryCounter()
+            with connection.execute_wrapper(timer):
+                samples[index].append(_request(client, path, htmx)[1])
+            sql[index].append(timer.seconds * 1000)
+    return [
+        Timing(name, path, status, queries, median(times), percentile(times, 95), export, median(sql_times))
+        for (name, path, htmx, export), (status, queries), times, sql_times in zip(cases, counted, samples, sql, strict=True)
+    ]
+
+
+def selected(only: list[str] | None) -> list[PageCase]:
+    if not only:
+        return list(CASES)
+    chosen = []
+    for text in only:  # an exact name picks that page; other text picks every page containing it
+        exact = [c for c in CASES if c.name.lower() == text.lower()]
+        chosen += [c for c in exact or [c for c in CASES if text.lower() in c.name.lower()] if c not in chosen]
+    if not chosen:
+        from bench.common import BenchError
+
+        raise BenchError(f"--page {only} matches no page; pages: {', '.join(c.name for c in CASES)}")
+    return chosen
+
+
+def measure_size(size: str, runs: int, cases_wanted: list[PageCase]) -> tuple[str, Timing, list[Timing]]:
+    from django.test import Client
+
+    from bench.fixtures import bench_user, wipe
+    from bench.populate import populate
+
+    org = page_org(size)
+    wipe()
+    user = bench_user()
+    started = time.perf_counter()
+    ids = populate(org, user)
+    print(f"   populated {size}: {org.label} in {time.perf_counter() - started:.1f} s", flush=True)
+    _analyze()
+    client = Client(raise_request_exception=False)  # a crashing page is a 500 in the table, not a crashed benchmark
+    client.force_login(user)
+    cases = [("trivial signed-in page", TRIVIAL, False, False)]
+    for case in cases_wanted:
+        path = case.path.format(team=ids["team_with_children"], goal=ids["goal"], q=ids["search"])
+        cases.append((case.name, path, case.htmx, case.export))
+    trivial, *timings = measure_all(client, cases, runs)
+    return org.label, trivial, timings
+
+
+def _analyze() -> None:
+    """Fresh planner statistics, as autovacuum would have after a real sync."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def run(size: str, runs: int, only: list[str] | None = None) -> Section:
+    cases_wanted = selected(only)
+    small_size = smaller(size) if size != "tiny" else "tiny"
+    big_size = size if size != "tiny" else "small"
+    section = Section(
+        title="Pages (issue #8): server time and SQL queries of each page and partial at two sizes",
+        headers=["page", "size", "status", "queries", "median ms", "p95 ms", "x trivial", "of which SQL ms"],
+    )
+    results: dict[str, tuple[str, Timing, list[Timing]]] = {}
+    for each in (small_size, big_size):
+        results[each] = measure_size(each, runs, cases_wanted)
+    for each in (small_size, big_size):
+        label, trivial, timings = results[each]
+        section.notes.append(
+            f"{each}: {label}; trivial signed-in page {TRIVIAL}: median {trivial.median_ms:.1f} ms, p95 {trivial.p95_ms:.1f} ms"
+        )
+        section.rows.append(
+            [
+                f"trivial ({TRIVIAL})",
+                each,
+                str(trivial.status),
+                str(trivial.queries),
+                f"{trivial.median_ms:.1f}",
+                f"{trivial.p95_ms:.1f}",
+                "1.00x",
+                f"{trivial.sql_ms:.1f}",
+            ]
+        )
+        for t in timings:
+            ratio = t.median_ms / trivial.median_ms if trivial.median_ms else float("inf")
+            section.rows.append(
+                [
+                    f"{t.name} ({t.path})",
+                    each,
+                    str(t.status),
+                    str(t.queries),
+                    f"{t.median_ms:.1f}",
+                    f"{t.p95_ms:.1f}",
+                    f"{ratio:.2f}x",
+                    f"{t.sql_ms:.1f}",
+                ]
+            )
+            section.data.append(
+                {
+                    "size": each,
+                    "page": t.name,
+                    "path": t.path,
+                    "status": t.status,
+                    "sql_ms": t.sql_ms,
+                    "queries": t.queries,
+                    "median_ms": t.median_ms,
+                    "p95_ms": t.p95_ms,
+                    "ratio": ratio,
+                    "export": t.export,
+                    "trivial_median_ms": trivial.median_ms,
+                }
+            )
+    section.notes.append(
+        f"{runs} timed requests per page after {WARMUP} warm-up requests; server time is the in-process wall time of "
+        "django.test.Client.get (middleware, view, template, content consumed); DEBUG off. "
+        "'of which SQL ms': median time inside the database driver per request; the rest is Python (ORM, view, template)."
+    )
+    section.notes.append(
+        "CSV exports stream every matching row: their time grows with the data by design, so only their query count is gated."
+    )
+    _checks(section, results, small_size, big_size)
+    return section
+
+
+def _checks(section: Section, results: dict[str, tuple[str, Timing, list[Timing]]], small_size: str, big_size: str) -> None:
+    small = {t.name: t for t in results[small_size][2]}
+    trivial = results[big_size][1]
+    for t in results[big_size][2]:
+        before = small[t.name]
+        ok_status = t.status == 200 and before.status == 200
+        section.check("#8", f"{t.name}: answers 200", f"{before.status} / {t.status}", "200", ok_status)
+        if not ok_status:
+            continue
+        section.check("#8", f"{t.name}: at most {QUERY_LIMIT} queries", f"{t.queries}", f"<= {QUERY_LIMIT}", t.queries <= QUERY_LIMIT)
+        section.check(
+            "#8",
+            f"{t.name}: same query count at both sizes",
+            f"{before.queries} ({small_size}) / {t.queries} ({big_size})",
+            "equal",
+            before.queries == t.queries,
+        )
+        if t.export:
+            continue
+        ratio = t.median_ms / trivial.median_ms if trivial.median_ms else float("inf")
+        measured = f"{t.median_ms:.1f} ms = {ratio:.2f}x trivial ({trivial.median_ms:.1f} ms)"
+        if big_size == TARGET_SIZE:
+            section.check(
+                "#8",
+                f"{t.name}: median within {RATIO_LIMIT:g}x of the trivial page",
+                measured,
+                f"<= {RATIO_LIMIT:g}x",
+                ratio <= RATIO_LIMIT,
+            )
+        elif ratio > RATIO_LIMIT:
+            section.notes.append(f"{t.name} ({big_size}): {measured}, above {RATIO_LIMIT:g}x (gated only at size {TARGET_SIZE})")
