@@ -40,6 +40,7 @@ class ConnectorFactory(factory.django.DjangoModelFactory):
 class CredentialFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Credential
+        skip_postgeneration_save = True
 
     connector = factory.SubFactory(ConnectorFactory)
     owner = factory.SubFactory(UserFactory)
@@ -64,6 +65,7 @@ class VendorItemFactory(factory.django.DjangoModelFactory):
 class TeamFactory(VendorItemFactory):
     class Meta:
         model = Team
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Team {n}")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from dashboard.accounts.roles import is_admin
 from dashboard.integrations.models import SyncRun
@@ -89,4 +89,4 @@ def start_sync(
     message = f"Queued {len(queued)} sync{'' if len(queued) == 1 else 's'}"
     if len(queued) < len(runs):
         message += f"; {len(runs) - len(queued)} skipped (already running or paused: see each run's error)"
-    return 202, {"run_ids": [run.pk for run in runs], "message": message + ". Follow them at /api/v1/sync-runs."}
+    return Status(202, {"run_ids": [run.pk for run in runs], "message": message + ". Follow them at /api/v1/sync-runs."})
