@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,16 @@ from connectors.http import HttpSession, RetryPolicy
 
 ACTIONS = "api/v2/actions.json"
 OPTIONAL_RESOURCES = {"objectives": "api/v2/objectives.json", "goals": "api/v2/goals.json"}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list answer as the vendor sent it. A stream that needs a list another stream of the same
+    run already fetched parses these bytes again instead of asking twice; bytes are several times
+    smaller than the parsed objects (5,000 actions)."""
+
+    endpoint: str
+    response: httpx.Response
 
 
 def action_path(action_id: str | int) -> str:
@@ -47,23 +58,35 @@ class OgsmClient:
     def requests_made(self) -> int:
         return self.session.requests_made
 
-    def _list(self, path: str, endpoint: str) -> list[Mapping[str, Any]]:
-        body = self.session.get_json(path, endpoint=endpoint)
+    def fetch_listing(self, resource: str) -> Listing | None:
+        """GET one list ("actions", "objectives" or "goals") and keep the answer unparsed;
+        ``None`` when the tenant does not offer an optional resource (404)."""
+        path = ACTIONS if resource == "actions" else OPTIONAL_RESOURCES[resource]
+        endpoint = f"GET /{path}"
+        try:
+            response = self.session.send("GET", path, endpoint=endpoint)
+        except NotFound:
+            if resource == "actions":
+                raise  # actions always exist: a 404 is a wrong base URL, never "no actions"
+            return None
+        return Listing(endpoint, response)
+
+    def items(self, listing: Listing) -> list[Mapping[str, Any]]:
+        """The objects of a list answer (parsed again on every call: the answer is kept as bytes)."""
+        body = self.session.decode(listing.response, listing.endpoint)
         if not isinstance(body, list):
             # A vendor change (or a proxy page): fail the stream rather than read "nothing".
-            raise PermanentError(f"Expected a JSON array, got {type(body).__name__}", endpoint=endpoint)
+            raise PermanentError(f"Expected a JSON array, got {type(body).__name__}", endpoint=listing.endpoint)
         return [item for item in body if isinstance(item, Mapping)]
 
     def list_actions(self) -> list[Mapping[str, Any]]:
-        return self._list(ACTIONS, "GET /api/v2/actions.json")
+        listing = self.fetch_listing("actions")
+        return self.items(listing) if listing is not None else []
 
     def list_optional(self, resource: str) -> list[Mapping[str, Any]] | None:
         """Objectives or goals; ``None`` when this tenant does not offer the resource (404)."""
-        path = OPTIONAL_RESOURCES[resource]
-        try:
-            return self._list(path, f"GET /{path}")
-        except NotFound:
-            return None
+        listing = self.fetch_listing(resource)
+        return self.items(listing) if listing is not None else None
 
     def get_action(self, action_id: str) -> Mapping[str, Any] | None:
         """One action through the unpublished single-item endpoint (NOTES.md assumption);

@@ -23,12 +23,13 @@ from connectors.base import (
 )
 from connectors.http import RetryPolicy
 from connectors.ogsm import mapping
-from connectors.ogsm.client import OgsmClient
+from connectors.ogsm.client import Listing, OgsmClient
 from connectors.ogsm.payload import action_body, caller_field_errors
 from connectors.registry import register
 
 T = TypeVar("T")
 
+RESOURCES = ("objectives", "goals", "actions")  # the lists the teams stream reads for canvases
 PAGE_SIZE = 500  # records per Page: the vendor sends one array, the sync gets bounded batches
 
 
@@ -71,6 +72,11 @@ class OgsmConnector:
             policy=policy if isinstance(policy, RetryPolicy) else None,
             concurrency=int(options.get("concurrency", 8)),
         )
+        # Lists the teams stream fetched (to find the canvases), handed to the goals and
+        # work_items streams of the same run so neither asks again. Kept unparsed (bytes), and
+        # each is taken (dropped) by the stream that uses it: reading again asks the vendor again.
+        # The sync reads a connector's streams in order from one thread.
+        self._handoff: dict[str, Listing | None] = {}
 
     @property
     def requests_made(self) -> int:
@@ -104,27 +110,36 @@ class OgsmConnector:
         else:
             raise ValueError(f"unknown OGSM stream {stream!r}; streams: {', '.join(self.streams)}")
 
-    def _fetch(self, resource: str) -> list[Mapping[str, Any]] | None:
-        return self.api.list_actions() if resource == "actions" else self.api.list_optional(resource)
+    def _take(self, resource: str) -> list[Mapping[str, Any]]:
+        """The items of ``resource``: from the teams stream's hand-off, else asked for now."""
+        listing = self._handoff.pop(resource) if resource in self._handoff else self.api.fetch_listing(resource)
+        return self.api.items(listing) if listing is not None else []
 
     def _read_teams(self) -> Iterator[Page]:
         # No canvas endpoint exists: the canvases are the ones the items sit on.
-        objectives, goals, actions = self.api.session.map_concurrent(self._fetch, ["objectives", "goals", "actions"])
+        self._handoff.clear()
+        listings = dict(zip(RESOURCES, self.api.session.map_concurrent(self.api.fetch_listing, RESOURCES), strict=True))
         seen: dict[str, None] = {}
-        for items in (objectives or [], goals or [], actions or []):
+        names: dict[str, str] = {}
+        for resource, listing in listings.items():
+            items = self.api.items(listing) if listing is not None else []
             mapping.canvas_ids_in(items, seen)
-        names = mapping.canvas_names(objectives or [])
+            if resource == "objectives":
+                names = mapping.canvas_names(items)
+            del items  # one parsed list at a time
+        self._handoff = listings  # every list parsed cleanly: the later streams may use them
         yield from _pages("teams", list(seen), lambda canvas_id: mapping.canvas_team(canvas_id, names), last=True)
 
     def _read_goals(self) -> Iterator[Page]:
-        objectives = self.api.list_optional("objectives") or []
+        objectives = self._take("objectives")
         yield from _pages("goals", _with_id(objectives), mapping.objective_to_goal, last=False)
         parents = mapping.objective_ids_by_canvas(objectives)
-        goals = self.api.list_optional("goals") or []
+        del objectives
+        goals = self._take("goals")
         yield from _pages("goals", _with_id(goals), lambda goal: mapping.goal_to_goal(goal, parents), last=True)
 
     def _read_actions(self) -> Iterator[Page]:
-        yield from _pages("work_items", _with_id(self.api.list_actions()), mapping.action_to_work_item, last=True)
+        yield from _pages("work_items", _with_id(self._take("actions")), mapping.action_to_work_item, last=True)
 
     def fetch_item(self, kind: str, external_id: str) -> Record:
         """Re-read one item (conflict detection before a write)."""

@@ -1,54 +1,48 @@
-"""The Operately connector: check, streams and the writes the dashboard offers."""
+"""The Operately connector: check, the streams (incremental check-ins) and fetch_item; writes in writes.py."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import httpx
 
 from connectors.base import (
     AccountInfo,
-    CheckInRecord,
     CredentialField,
-    KeyResultRecord,
+    GoalRecord,
     NotFound,
     Page,
     Record,
     ScopeError,
     TransientError,
-    VendorValidationError,
     WorkItemKind,
     WorkItemRecord,
 )
 from connectors.http import RetryPolicy
 
-from . import mapping, richtext
+from . import mapping
+from .checkin_cursor import Subjects, make_cursor, previous_markers
 from .client import OperatelyClient
 from .ids import short_of
+from .writes import OperatelyWrites
 
 PAGE_SIZE = 200
-CHECK_IN_STATUSES = ("on_track", "caution", "off_track")
 READ_ONLY_REASON = "read-only token: writes need a full-access token"
 
 
-def _pages(stream: str, records: Iterable[Record], size: int = PAGE_SIZE) -> Iterator[Page]:
+def _pages(stream: str, records: Iterable[Record], size: int = PAGE_SIZE, cursor: Mapping[str, Any] | None = None) -> Iterator[Page]:
     batch: list[Record] = []
     for record in records:
         batch.append(record)
         if len(batch) >= size:
             yield Page(stream=stream, records=batch)
             batch = []
-    yield Page(stream=stream, records=batch, complete=True)
+    yield Page(stream=stream, records=batch, complete=True, cursor=cursor)
 
 
-def contextual_day(day: date) -> dict[str, str]:
-    return {"date_type": "day", "value": f"{day:%b} {day.day}, {day.year}", "date": day.isoformat()}
-
-
-class OperatelyConnector:
+class OperatelyConnector(OperatelyWrites):
     vendor: ClassVar[str] = "operately"
     display_name: ClassVar[str] = "Operately"
     credential_fields: ClassVar[Sequence[CredentialField]] = (
@@ -74,6 +68,14 @@ class OperatelyConnector:
             profile=options.get("profile"),
         )
         self._company: dict[str, Any] | None = None
+        # Hand-offs between the streams of one sync run, which one thread reads in order: what a
+        # later stream needs from a list an earlier stream already fetched, so no list is asked
+        # for twice. Only the few fields needed are kept (not the raw lists), and each is taken
+        # (dropped) by the stream that uses it: reading a stream again asks the vendor again.
+        self._spaces: list[dict[str, Any]] | None = None  # fetched by company() when it had to choose
+        self._goal_targets: list[tuple[GoalRecord, list[dict[str, Any]]]] | None = None  # for key_results
+        self._goal_subjects: Subjects | None = None  # goals with check-ins, for check_ins
+        self._project_subjects: Subjects | None = None  # projects with check-ins, for check_ins
 
     @property
     def requests_made(self) -> int:
@@ -96,7 +98,8 @@ class OperatelyConnector:
             companies = [c for c in self.api.query("companies").get("companies") or [] if isinstance(c, dict)]
             company = companies[0] if companies else {}
             if len(companies) > 1:
-                spaces = {short_of(s.get("id")) for s in self.api.query("spaces").get("spaces") or [] if s.get("is_company_space")}
+                self._spaces = self._space_list()
+                spaces = {short_of(s.get("id")) for s in self._spaces if s.get("is_company_space")}
                 company = next((c for c in companies if short_of(c.get("company_space_id")) in spaces), company)
         self._company = company
         return company
@@ -132,12 +135,15 @@ class OperatelyConnector:
             "goals": self._goals,
             "key_results": self._key_results,
             "work_items": self._work_items,
-            "check_ins": self._check_ins,
         }
-        if stream not in readers:
+        if stream not in readers and stream != "check_ins":
             raise ValueError(f"unknown stream {stream!r}; Operately offers {', '.join(self.streams)}")
         try:
-            yield from _pages(stream, readers[stream]())
+            if stream == "check_ins":
+                records, next_cursor = self._check_ins(cursor)
+                yield from _pages(stream, records, cursor=next_cursor)
+            else:
+                yield from _pages(stream, readers[stream]())
         except ScopeError as exc:
             raise ScopeError(
                 f"Operately refused the {stream} stream: {exc.message}", scope=stream, endpoint=exc.endpoint, status=exc.status
@@ -147,9 +153,12 @@ class OperatelyConnector:
         links = self.links()
         company = mapping.company_record(self.company(), links)
         yield company
-        for space in self.api.query("spaces").get("spaces") or []:
-            if isinstance(space, dict) and space.get("id"):
-                yield mapping.space_record(space, company.external_id, links)
+        spaces, self._spaces = self._spaces, None
+        for space in spaces if spaces is not None else self._space_list():
+            yield mapping.space_record(space, company.external_id, links)
+
+    def _space_list(self) -> list[dict[str, Any]]:
+        return [s for s in self.api.query("spaces").get("spaces") or [] if isinstance(s, dict) and s.get("id")]
 
     def _people(self) -> Iterator[Record]:
         links = self.links()
@@ -163,13 +172,32 @@ class OperatelyConnector:
 
     def _goals(self) -> Iterator[Record]:
         links = self.links()
+        targets: list[tuple[GoalRecord, list[dict[str, Any]]]] = []
+        subjects = Subjects()
         for goal in self._goal_list():
-            yield mapping.goal_record(goal, links)
+            record = mapping.goal_record(goal, links)
+            yield record
+            subjects.add(goal)
+            goal_targets = [t for t in goal.get("targets") or [] if isinstance(t, dict) and t.get("id")]
+            if goal_targets:
+                # a key result takes its goal's owners, health, dates and link, not its text or raw
+                targets.append((replace(record, description="", raw={}), goal_targets))
+        self._goal_targets, self._goal_subjects = targets, subjects
 
     def _key_results(self) -> Iterator[Record]:
-        links = self.links()
+        handoff, self._goal_targets = self._goal_targets, None
+        if handoff is not None:
+            for parent, targets in handoff:
+                for target in targets:
+                    yield mapping.target_record(target, parent)
+            return
+        links = self.links()  # the goals stream was not read in this run (e.g. a resumed run)
+        subjects = Subjects()
         for goal in self._goal_list():
+            subjects.add(goal)
             yield from mapping.target_records(goal, links)
+        if self._goal_subjects is None:
+            self._goal_subjects = subjects
 
     def _project_list(self) -> list[dict[str, Any]]:
         body = self.api.query(
@@ -187,9 +215,10 @@ class OperatelyConnector:
         projects = self._project_list()
         records: dict[str, WorkItemRecord] = {}
         with_tasks: list[str] = []
+        subjects = Subjects()
         for project in projects:
             record = mapping.project_record(project, links)
-            records[record.external_id] = record
+            subjects.add(project)
             yield record
             for milestone in project.get("milestones") or []:
                 if isinstance(milestone, dict) and milestone.get("id"):
@@ -198,6 +227,9 @@ class OperatelyConnector:
             # the kanban state lists every task id by status: no ids, no tasks, no request
             if not isinstance(kanban, dict) or any(kanban.values()):
                 with_tasks.append(str(project["id"]))
+                records[record.external_id] = replace(record, description="", raw={})  # parent of its tasks
+        del projects  # the tasks below need only the slim parents
+        self._project_subjects = subjects
         for project_id, tasks in self.api.http.map_concurrent(self._tasks_of, with_tasks):
             parent = records.get(short_of(project_id) or "")
             for task in tasks:
@@ -210,13 +242,28 @@ class OperatelyConnector:
             return project_id, []  # the project vanished since the list: not a failed sync
         return project_id, [t for t in tasks if isinstance(t, dict) and t.get("id")]
 
-    def _check_ins(self) -> Iterator[Record]:
-        goals = [str(g["id"]) for g in self._goal_list() if g.get("last_check_in_id")]
-        projects = [str(p["id"]) for p in self._project_list() if p.get("last_check_in")]
-        for goal_id, updates in self.api.http.map_concurrent(self._goal_check_ins, goals):
+    def _check_ins(self, cursor: Mapping[str, Any] | None) -> tuple[Iterator[Record], dict[str, Any]]:
+        """Check-ins of the goals and projects whose latest check-in changed since ``cursor``
+        (all of them without one), and the cursor for next time (see checkin_cursor.py)."""
+        goals, self._goal_subjects = self._goal_subjects, None
+        projects, self._project_subjects = self._project_subjects, None
+        if goals is None:  # the goals stream was not read in this run
+            goals = Subjects()
+            for goal in self._goal_list():
+                goals.add(goal)
+        if projects is None:
+            projects = Subjects()
+            for project in self._project_list():
+                projects.add(project)
+        goal_ids = goals.changed_since(previous_markers(cursor, "goals"))
+        project_ids = projects.changed_since(previous_markers(cursor, "projects"))
+        return self._check_ins_of(goal_ids, project_ids), make_cursor(goals, projects)
+
+    def _check_ins_of(self, goal_ids: list[str], project_ids: list[str]) -> Iterator[Record]:
+        for goal_id, updates in self.api.http.map_concurrent(self._goal_check_ins, goal_ids):
             for update in updates:
                 yield from mapping.goal_check_in_records(update, short_of(goal_id) or goal_id)
-        for project_id, check_ins in self.api.http.map_concurrent(self._project_check_ins, projects):
+        for project_id, check_ins in self.api.http.map_concurrent(self._project_check_ins, project_ids):
             for check_in in check_ins:
                 yield mapping.project_check_in_record(check_in, short_of(project_id) or project_id)
 
@@ -235,22 +282,6 @@ class OperatelyConnector:
         return project_id, [c for c in items if isinstance(c, dict) and c.get("id")]
 
     # ---- single items ----------------------------------------------------------------------
-
-    def _goal(self, goal_id: str) -> dict[str, Any]:
-        body = self.api.query(
-            "goal", id=goal_id, include_champion=True, include_space=True, include_last_check_in=True, include_checklist=True
-        )
-        goal = body.get("goal")
-        if not isinstance(goal, dict):
-            raise NotFound("Operately returned no goal", endpoint=f"GET {self.api.name('goal')}", status=404)
-        return goal
-
-    def _task(self, task_id: str) -> dict[str, Any]:
-        body = self.api.query("task", id=task_id, include_assignees=True, include_project=True, include_available_statuses=True)
-        task = body.get("task")
-        if not isinstance(task, dict):
-            raise NotFound("Operately returned no task", endpoint=f"GET {self.api.name('task')}", status=404)
-        return task
 
     def fetch_item(self, kind: str, external_id: str) -> Record:
         """Re-read one item (before a write, to detect conflicts)."""
@@ -280,119 +311,3 @@ class OperatelyConnector:
             project = mapping.project_record(milestone.get("project") or {"id": ""}, links)
             return mapping.milestone_record(milestone, project, links)
         raise ValueError(f"fetch_item does not know kind {kind!r}")
-
-    # ---- writes ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _status(status: str) -> str:
-        if status not in CHECK_IN_STATUSES:
-            raise VendorValidationError(
-                f"Status must be one of {', '.join(CHECK_IN_STATUSES)}",
-                field_errors={"status": [f"choose one of {', '.join(CHECK_IN_STATUSES)}"]},
-            )
-        return status
-
-    def _me_record(self, check_in: CheckInRecord) -> CheckInRecord:
-        """Mutation answers leave relations null: the author is the token's person."""
-        me = self.api.get_me()
-        from dataclasses import replace
-
-        return replace(
-            check_in,
-            author=check_in.author or me.get("full_name"),
-            author_external_id=check_in.author_external_id or short_of(me.get("id")),
-        )
-
-    def post_goal_check_in(
-        self,
-        goal_id: str,
-        status: str,
-        message: str,
-        new_target_values: Mapping[str, float] | None = None,
-        *,
-        due_date: date | None = None,
-    ) -> CheckInRecord:
-        """Post a goal check-in. ``new_target_values`` maps target ids to new values. The goal's
-        end date is re-sent unless ``due_date`` is given: Operately sets the goal's timeframe from
-        this field, so leaving it null would clear the due date."""
-        self._status(status)
-        goal = self._goal(goal_id)
-        targets = {short_of(str(t.get("id"))): t for t in goal.get("targets") or [] if isinstance(t, dict)}
-        values: list[dict[str, Any]] = []
-        errors: list[str] = []
-        for target_id, value in (new_target_values or {}).items():
-            key = short_of(target_id)
-            if key not in targets:
-                errors.append(f"{target_id} is not a target of this goal")
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                errors.append(f"{target_id}: the value must be a number")
-                continue
-            values.append({"id": key, "value": float(value)})
-        if errors:
-            raise VendorValidationError("Some target values were not accepted", field_errors={"new_target_values": errors})
-        timeframe: dict[str, Any] = goal["timeframe"] if isinstance(goal.get("timeframe"), dict) else {}
-        end = contextual_day(due_date) if due_date else timeframe.get("contextual_end_date")
-        body: dict[str, Any] = {
-            "goal_id": goal_id,
-            "status": status,
-            "content": richtext.document(message),
-            "new_target_values": json.dumps(values),  # a JSON *string*, not a list (§8)
-        }
-        if self.profile == "2026-03":
-            body["due_date"] = end  # key required; the current end date keeps the timeframe as it is
-            body["checklist"] = []  # key required; [] changes no check
-        elif end is not None:
-            body["due_date"] = end
-        update = self.api.mutate("post_goal_check_in", body).get("update") or {}
-        records = list(mapping.goal_check_in_records(update, short_of(goal_id) or goal_id)) if update.get("id") else []
-        if not records:
-            raise TransientError(
-                "Operately accepted the check-in but returned no update", endpoint=f"POST {self.api.name('post_goal_check_in')}"
-            )
-        return self._me_record(records[0])
-
-    def post_project_check_in(self, project_id: str, status: str, message: str) -> CheckInRecord:
-        self._status(status)
-        body = {"project_id": project_id, "status": status, "description": richtext.document(message)}
-        check_in = self.api.mutate("post_project_check_in", body).get("check_in") or {}
-        if not check_in.get("id"):
-            raise TransientError(
-                "Operately accepted the check-in but returned none", endpoint=f"POST {self.api.name('post_project_check_in')}"
-            )
-        return self._me_record(mapping.project_check_in_record(check_in, short_of(project_id) or project_id))
-
-    def update_target_value(self, goal_id: str, target_id: str, value: float) -> KeyResultRecord:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise VendorValidationError("The value must be a number", field_errors={"value": ["must be a number"]})
-        self.api.mutate("update_target_value", {"goal_id": goal_id, "target_id": target_id, "value": float(value)})
-        goal = self._goal(goal_id)  # the answer is {"success": true}: read the target back
-        wanted = short_of(target_id)
-        for record in mapping.target_records(goal, self.links()):
-            if record.external_id == wanted:
-                return record
-        raise NotFound(f"Target {target_id} is gone from goal {goal_id}", endpoint=f"GET {self.api.name('goal')}", status=404)
-
-    def update_task_status(self, task_id: str, status: str) -> WorkItemRecord:
-        """Set a task's status by value, label or id. Operately wants the whole status object of
-        the task's project (or space) and the task ``type``: both are read from the task first."""
-        task = self._task(task_id)
-        available = [s for s in task.get("available_statuses") or [] if isinstance(s, dict)]
-        wanted = status.strip().lower()
-        chosen = next(
-            (
-                s
-                for s in available
-                if wanted in (str(s.get("value", "")).lower(), str(s.get("label", "")).lower(), str(s.get("id", "")).lower())
-            ),
-            None,
-        )
-        if chosen is None:
-            choices = ", ".join(str(s.get("label")) for s in sorted(available, key=lambda s: s.get("index") or 0))
-            raise VendorValidationError(f"Unknown task status {status!r}", field_errors={"status": [f"choose one of: {choices}"]})
-        body = {"task_id": task_id, "type": task.get("type") or "project", "status": chosen}
-        answer = self.api.mutate("update_task_status", body).get("task") or {}
-        project: Any = answer.get("project") if isinstance(answer.get("project"), dict) else task.get("project")
-        links = self.links()
-        parent = mapping.project_record(project, links) if isinstance(project, dict) and project.get("id") else None
-        return mapping.task_record(answer if answer.get("id") else task, parent, links)

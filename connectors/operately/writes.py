@@ -1,0 +1,168 @@
+"""Writes the dashboard offers on Operately (check-ins, target values, task status), as a mixin
+of the connector: each reads what the vendor needs first, sends the mutation and maps the answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from connectors.base import (
+    CheckInRecord,
+    KeyResultRecord,
+    NotFound,
+    TransientError,
+    VendorValidationError,
+    WorkItemRecord,
+)
+
+from . import mapping, richtext
+from .client import OperatelyClient
+from .ids import short_of
+
+CHECK_IN_STATUSES = ("on_track", "caution", "off_track")
+
+
+def contextual_day(day: date) -> dict[str, str]:
+    return {"date_type": "day", "value": f"{day:%b} {day.day}, {day.year}", "date": day.isoformat()}
+
+
+class OperatelyWrites:
+    api: OperatelyClient
+
+    if TYPE_CHECKING:  # provided by OperatelyConnector
+
+        @property
+        def profile(self) -> str: ...
+
+        def links(self) -> mapping.Links: ...
+
+    def _goal(self, goal_id: str) -> dict[str, Any]:
+        body = self.api.query(
+            "goal", id=goal_id, include_champion=True, include_space=True, include_last_check_in=True, include_checklist=True
+        )
+        goal = body.get("goal")
+        if not isinstance(goal, dict):
+            raise NotFound("Operately returned no goal", endpoint=f"GET {self.api.name('goal')}", status=404)
+        return goal
+
+    def _task(self, task_id: str) -> dict[str, Any]:
+        body = self.api.query("task", id=task_id, include_assignees=True, include_project=True, include_available_statuses=True)
+        task = body.get("task")
+        if not isinstance(task, dict):
+            raise NotFound("Operately returned no task", endpoint=f"GET {self.api.name('task')}", status=404)
+        return task
+
+    @staticmethod
+    def _status(status: str) -> str:
+        if status not in CHECK_IN_STATUSES:
+            raise VendorValidationError(
+                f"Status must be one of {', '.join(CHECK_IN_STATUSES)}",
+                field_errors={"status": [f"choose one of {', '.join(CHECK_IN_STATUSES)}"]},
+            )
+        return status
+
+    def _me_record(self, check_in: CheckInRecord) -> CheckInRecord:
+        """Mutation answers leave relations null: the author is the token's person."""
+        me = self.api.get_me()
+        return replace(
+            check_in,
+            author=check_in.author or me.get("full_name"),
+            author_external_id=check_in.author_external_id or short_of(me.get("id")),
+        )
+
+    def post_goal_check_in(
+        self,
+        goal_id: str,
+        status: str,
+        message: str,
+        new_target_values: Mapping[str, float] | None = None,
+        *,
+        due_date: date | None = None,
+    ) -> CheckInRecord:
+        """Post a goal check-in. ``new_target_values`` maps target ids to new values. The goal's
+        end date is re-sent unless ``due_date`` is given: Operately sets the goal's timeframe from
+        this field, so leaving it null would clear the due date."""
+        self._status(status)
+        goal = self._goal(goal_id)
+        targets = {short_of(str(t.get("id"))): t for t in goal.get("targets") or [] if isinstance(t, dict)}
+        values: list[dict[str, Any]] = []
+        errors: list[str] = []
+        for target_id, value in (new_target_values or {}).items():
+            key = short_of(target_id)
+            if key not in targets:
+                errors.append(f"{target_id} is not a target of this goal")
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                errors.append(f"{target_id}: the value must be a number")
+                continue
+            values.append({"id": key, "value": float(value)})
+        if errors:
+            raise VendorValidationError("Some target values were not accepted", field_errors={"new_target_values": errors})
+        timeframe: dict[str, Any] = goal["timeframe"] if isinstance(goal.get("timeframe"), dict) else {}
+        end = contextual_day(due_date) if due_date else timeframe.get("contextual_end_date")
+        body: dict[str, Any] = {
+            "goal_id": goal_id,
+            "status": status,
+            "content": richtext.document(message),
+            "new_target_values": json.dumps(values),  # a JSON *string*, not a list (§8)
+        }
+        if self.profile == "2026-03":
+            body["due_date"] = end  # key required; the current end date keeps the timeframe as it is
+            body["checklist"] = []  # key required; [] changes no check
+        elif end is not None:
+            body["due_date"] = end
+        update = self.api.mutate("post_goal_check_in", body).get("update") or {}
+        records = list(mapping.goal_check_in_records(update, short_of(goal_id) or goal_id)) if update.get("id") else []
+        if not records:
+            raise TransientError(
+                "Operately accepted the check-in but returned no update", endpoint=f"POST {self.api.name('post_goal_check_in')}"
+            )
+        return self._me_record(records[0])
+
+    def post_project_check_in(self, project_id: str, status: str, message: str) -> CheckInRecord:
+        self._status(status)
+        body = {"project_id": project_id, "status": status, "description": richtext.document(message)}
+        check_in = self.api.mutate("post_project_check_in", body).get("check_in") or {}
+        if not check_in.get("id"):
+            raise TransientError(
+                "Operately accepted the check-in but returned none", endpoint=f"POST {self.api.name('post_project_check_in')}"
+            )
+        return self._me_record(mapping.project_check_in_record(check_in, short_of(project_id) or project_id))
+
+    def update_target_value(self, goal_id: str, target_id: str, value: float) -> KeyResultRecord:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise VendorValidationError("The value must be a number", field_errors={"value": ["must be a number"]})
+        self.api.mutate("update_target_value", {"goal_id": goal_id, "target_id": target_id, "value": float(value)})
+        goal = self._goal(goal_id)  # the answer is {"success": true}: read the target back
+        wanted = short_of(target_id)
+        for record in mapping.target_records(goal, self.links()):
+            if record.external_id == wanted:
+                return record
+        raise NotFound(f"Target {target_id} is gone from goal {goal_id}", endpoint=f"GET {self.api.name('goal')}", status=404)
+
+    def update_task_status(self, task_id: str, status: str) -> WorkItemRecord:
+        """Set a task's status by value, label or id. Operately wants the whole status object of
+        the task's project (or space) and the task ``type``: both are read from the task first."""
+        task = self._task(task_id)
+        available = [s for s in task.get("available_statuses") or [] if isinstance(s, dict)]
+        wanted = status.strip().lower()
+        chosen = next(
+            (
+                s
+                for s in available
+                if wanted in (str(s.get("value", "")).lower(), str(s.get("label", "")).lower(), str(s.get("id", "")).lower())
+            ),
+            None,
+        )
+        if chosen is None:
+            choices = ", ".join(str(s.get("label")) for s in sorted(available, key=lambda s: s.get("index") or 0))
+            raise VendorValidationError(f"Unknown task status {status!r}", field_errors={"status": [f"choose one of: {choices}"]})
+        body = {"task_id": task_id, "type": task.get("type") or "project", "status": chosen}
+        answer = self.api.mutate("update_task_status", body).get("task") or {}
+        project: Any = answer.get("project") if isinstance(answer.get("project"), dict) else task.get("project")
+        links = self.links()
+        parent = mapping.project_record(project, links) if isinstance(project, dict) and project.get("id") else None
+        return mapping.task_record(answer if answer.get("id") else task, parent, links)
