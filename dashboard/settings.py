@@ -223,6 +223,8 @@ SYNC_RETRY_AFTER_CAP = env.float("SYNC_RETRY_AFTER_CAP", default=600.0)
 SYNC_HEARTBEAT_TIMEOUT = env.int("SYNC_HEARTBEAT_TIMEOUT", default=300)
 SYNC_LOCK_DIR = Path(env("SYNC_LOCK_DIR", default="") or VAR_DIR / "locks")
 SYNC_UPSERT_BATCH_SIZE = env.int("SYNC_UPSERT_BATCH_SIZE", default=500)
+# Pages the background reader may fetch ahead of the writer (memory: one page of records each).
+SYNC_READ_AHEAD_PAGES = env.int("SYNC_READ_AHEAD_PAGES", default=32)
 # A complete read that would remove at least this many items and this share of what a credential
 # sees is held back once (a vendor answering an empty list by fault); a second read confirms it.
 SYNC_MASS_REMOVAL_MIN_ITEMS = env.int("SYNC_MASS_REMOVAL_MIN_ITEMS", default=20)

@@ -16,9 +16,12 @@ Incremental events. Events are one request per item, so they are fetched only fo
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
@@ -42,6 +45,9 @@ from connectors.north.mapping import MembershipRecord, WebLinks, as_id
 MEMBERSHIP_TYPES = ("owner", "regular", "guest", "guest-no-access")
 SUBJECT_KINDS = {"goal": Kind.GOAL, "key_result": Kind.KEY_RESULT, "initiative": Kind.WORK_ITEM}
 CURSOR_VERSION = 1
+READ_AHEAD = 16  # results per worker that may wait for a slow consumer (see NorthConnector._ordered)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class NorthConnector:
@@ -266,17 +272,25 @@ class NorthConnector:
             for page in self.api.items(org_id, "goal"):
                 goals = [g for g in page if isinstance(g, Mapping) and as_id(g.get("id"))]
                 self._ensure_names(goals)
-                changed = [g for g in goals if _goal_changed(previous.get(str(as_id(g["id"]))), g.get("updated_at"))]
-                fetched = dict(
-                    zip(
-                        (str(as_id(g["id"])) for g in changed),
-                        self.session.map_concurrent(lambda g: self._events("goal", str(as_id(g["id"]))), changed),
-                        strict=True,
-                    )
-                )
-                records: list[Record] = []
+                # Events only for new or changed goals, each id once; records follow as their events
+                # arrive, so the first goals are stored while later goals' events are still in flight.
+                first: set[str] = set()
+                to_fetch: list[bool] = []
                 for goal in goals:
                     goal_id = str(as_id(goal["id"]))
+                    to_fetch.append(goal_id not in first and _goal_changed(previous.get(goal_id), goal.get("updated_at")))
+                    first.add(goal_id)
+
+                def events_of(item: tuple[Mapping[str, Any], bool]) -> list[Mapping[str, Any]] | None:
+                    goal, fetch = item
+                    return self._events("goal", str(as_id(goal["id"]))) if fetch else None
+
+                fetched: dict[str, list[Mapping[str, Any]]] = {}
+                records: list[Record] = []
+                for goal, events in zip(goals, self._ordered(events_of, list(zip(goals, to_fetch, strict=True))), strict=True):
+                    goal_id = str(as_id(goal["id"]))
+                    if events is not None:
+                        fetched[goal_id] = events
                     if goal_id in fetched:
                         check_ins = self._check_ins("goal", goal_id, fetched[goal_id])
                         self._goal_check_ins[goal_id] = check_ins
@@ -296,6 +310,9 @@ class NorthConnector:
                         records.append(record)
                         seen[goal_id] = [goal.get("updated_at"), newest.isoformat() if newest else None]
                         updated[goal_id] = goal.get("updated_at")
+                    if len(records) >= self.page_records:
+                        yield records
+                        records = []
                 yield records
             self._updated["goal"] = updated
 
@@ -362,12 +379,42 @@ class NorthConnector:
         def batches() -> Iterator[list[Record]]:
             if todo and not names_ready:
                 self._ensure_names(())  # check-in authors
-            for start in range(0, len(todo), self.page_records):
-                chunk = todo[start : start + self.page_records]
-                yield [record for records in self.session.map_concurrent(fetch, chunk) for record in records]
+            # One continuous window over every item: the pool never drains at a page boundary.
+            records: list[Record] = []
+            for found in self._ordered(fetch, todo):
+                records.extend(found)
+                if len(records) >= self.page_records:
+                    yield records
+                    records = []
+            yield records
             self._goal_check_ins.clear()
 
         yield from self._paged("check_ins", batches(), lambda: {"v": CURSOR_VERSION, "updated": current})
+
+    def _ordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """``fn`` over ``items`` with the session's concurrency, results in order, lazily.
+
+        Unlike ``map_concurrent`` over page-sized chunks, the pool stays full across pages, and at
+        most ``READ_AHEAD`` results wait for the consumer (memory stays bounded when it is slow).
+        """
+        workers = self.session.concurrency
+        if workers == 1 or len(items) <= 1:
+            yield from (fn(item) for item in items)
+            return
+        window = workers * READ_AHEAD
+        pending: deque[Future[R]] = deque()
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="okrhub-north")
+        try:
+            queued = iter(items)
+            for item in itertools.islice(queued, window):
+                pending.append(pool.submit(fn, item))
+            while pending:
+                result = pending.popleft().result()
+                for item in itertools.islice(queued, 1):
+                    pending.append(pool.submit(fn, item))
+                yield result
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # a consumer that stopped early
 
     # ------------------------------------------------------------------ single items and writes
     def fetch_item(self, kind: str, external_id: str) -> Record:

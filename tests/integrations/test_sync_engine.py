@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.integrations.models import Credential, StreamResult, SyncRun
@@ -319,3 +320,58 @@ def test_a_sudden_empty_list_is_held_back_once_then_a_second_read_confirms_it(fa
     confirmed = sync(alice)
     assert confirmed.status == "succeeded" and results(confirmed)["goals"].removed == 24
     assert Goal.objects.count() == 0
+
+
+def test_a_stream_that_fails_while_storing_leaves_the_streams_read_ahead_intact(fake_sandbox, make_credential, monkeypatch):
+    """The reader runs ahead across streams: when storing goals fails on its first page, the goals
+    pages already read are dropped and the later streams' pages are stored as usual."""
+    from dashboard.integrations.services import sync as sync_module
+
+    _sandbox, server = fake_sandbox(teams=3, goals_per_team=3, krs_per_goal=1, page_size=2)  # goals span 5 pages
+    alice = make_credential(server)
+    real_upsert = sync_module.upsert_page
+
+    def failing_for_goals(ctx, records, seen):
+        if any(getattr(r, "kind", None) == "goal" for r in records):
+            raise RuntimeError("disk full")
+        return real_upsert(ctx, records, seen)
+
+    monkeypatch.setattr(sync_module, "upsert_page", failing_for_goals)
+    run = sync(alice)
+
+    assert run.status == "partial"
+    by_stream = results(run)
+    assert by_stream["goals"].status == "failed" and "while storing goals" in by_stream["goals"].error
+    assert by_stream["key_results"].status == "succeeded" and by_stream["key_results"].fetched == 9
+    assert KeyResult.objects.count() == 9 and Goal.objects.count() == 0
+    assert run.items_done == sum(r.fetched for r in by_stream.values())
+
+
+def test_postgres_upsert_skips_a_row_another_sync_already_wrote_alike(fake_sandbox, make_credential, monkeypatch):
+    """Two credentials of one connector writing the same item at once: the second write of identical
+    values is skipped by the fingerprint guard of the ON CONFLICT update, yet its pk is still known."""
+    from connectors.base import Kind
+    from dashboard.integrations.services import sync_store
+    from tests.integrations.fake_connector import to_record
+
+    sandbox, server = fake_sandbox()
+    alice = make_credential(server)
+    sync(alice)
+    goal = Goal.objects.get(external_id="g1-1")
+    real_existing = sync_store._existing
+    calls: list[int] = []
+
+    def existing_before_the_other_commit(spec, ctx, keys):
+        calls.append(1)  # the first look (classification) sees nothing, as in the race
+        return {} if len(calls) == 1 else real_existing(spec, ctx, keys)
+
+    monkeypatch.setattr(sync_store, "_existing", existing_before_the_other_commit)
+    seen: set[int] = set()
+    ctx = sync_store.StoreContext(connector=alice.connector, credential=alice)
+    with CaptureQueriesContext(connection) as queries:
+        counts = sync_store.upsert_records(ctx, Kind.GOAL, [to_record("goals", sandbox.state.goals["g1-1"])], seen)
+
+    assert counts.created == 1 and seen == {goal.pk}
+    assert Goal.objects.get(pk=goal.pk).synced_at == goal.synced_at  # the row was not rewritten
+    assert len(calls) == 2  # the upsert returned no id, so the pk was looked up
+    assert any("IS DISTINCT FROM EXCLUDED" in q["sql"] for q in queries.captured_queries)

@@ -14,11 +14,9 @@ resumes: streams that already succeeded in this run are not read again.
 from __future__ import annotations
 
 import logging
-import queue
 import random
-import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,7 +29,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from connectors.base import AuthError, ConnectorError, Kind, Page, RateLimited, ScopeError
+from connectors.base import AuthError, ConnectorError, Kind, RateLimited, ScopeError
 from connectors.http import scrub
 from dashboard.core import locks
 from dashboard.core.logging import scrub_text
@@ -47,6 +45,7 @@ from dashboard.integrations.services.sync_enqueue import (
     expire_stuck_runs,
 )
 from dashboard.integrations.services.sync_links import HELD_BACK, MassRemovalHeldBack, fix_forward_links, reconcile_visibility
+from dashboard.integrations.services.sync_reader import StreamReader
 from dashboard.integrations.services.sync_store import KIND_MODELS, SPECS, StoreContext, upsert_page
 
 logger = logging.getLogger(__name__)
@@ -85,50 +84,6 @@ class SyncRetry(Exception):
 
 
 # -- running ------------------------------------------------------------------------------------
-
-
-def prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
-    """Read the next pages in a background thread while the current one is written.
-
-    The vendor's latency then hides the database time. Bounded: at most ``depth`` pages wait in
-    memory. Errors from the connector are re-raised here, in order, after the pages before them.
-    The reader thread never touches the database.
-    """
-    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for page in pages:
-                if not put(("page", page)):
-                    return
-        except BaseException as exc:  # handed to the consumer, which decides what it means
-            put(("error", exc))
-            return
-        put(("end", None))
-
-    reader = threading.Thread(target=read, name="okrhub-sync-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            kind, value = slots.get()
-            if kind == "page":
-                yield value
-            elif kind == "end":
-                return
-            else:
-                raise value
-    finally:
-        stop.set()  # a consumer that stopped early (error, time limit) releases the reader
 
 
 def retry_countdown(retries: int, retry_after: float | None) -> float:
@@ -247,15 +202,17 @@ def _execute(run: SyncRun, lock: locks.HeldLock, *, allow_retry: bool, retries: 
             done_before = dict(StreamResult.objects.filter(run=run).values_list("stream", "status"))
             finished = sum(1 for stream in streams if done_before.get(stream) in ("succeeded", "skipped"))
             SyncRun.objects.filter(pk=run.pk).update(streams_total=len(streams), streams_done=finished)
+            todo = [stream for stream in streams if done_before.get(stream) not in ("succeeded", "skipped")]
+            cursors = dict(SyncCursor.objects.filter(credential=credential, stream__in=todo).values_list("stream", "value"))
+            plan = [(stream, cursors.get(stream) or None) for stream in todo]  # resumed run: finished streams are not read again
             try:
-                for stream in streams:
-                    if done_before.get(stream) in ("succeeded", "skipped"):
-                        continue  # resumed run: this stream already finished in an earlier attempt
-                    if state.retryable is not None and isinstance(state.retryable, RateLimited):
-                        break  # the vendor asked us to slow down: do not hammer the other streams
-                    _sync_stream(state, connector, stream, lock)
-                    if state.auth_error is not None:
-                        break
+                with StreamReader(connector, plan, depth=getattr(settings, "SYNC_READ_AHEAD_PAGES", 32)) as reader:
+                    for stream in todo:
+                        if state.retryable is not None and isinstance(state.retryable, RateLimited):
+                            break  # the vendor asked us to slow down: do not hammer the other streams
+                        _sync_stream(state, reader, stream, lock)
+                        if state.auth_error is not None:
+                            break
             finally:
                 requests = connector.requests_made
     except AuthError as exc:  # raised by open_connector when the secret cannot be decrypted
@@ -268,7 +225,7 @@ def _execute(run: SyncRun, lock: locks.HeldLock, *, allow_retry: bool, retries: 
     return _finish(state, requests, time.monotonic() - started, allow_retry=allow_retry, retries=retries)
 
 
-def _sync_stream(state: RunState, connector: Any, stream: str, lock: locks.HeldLock) -> None:
+def _sync_stream(state: RunState, reader: StreamReader, stream: str, lock: locks.HeldLock) -> None:
     run, credential = state.run, state.credential
     SyncRun.objects.filter(pk=run.pk).update(current_stream=stream, heartbeat_at=timezone.now())
     result, _ = StreamResult.objects.update_or_create(
@@ -286,27 +243,23 @@ def _sync_stream(state: RunState, connector: Any, stream: str, lock: locks.HeldL
         },
     )
     ctx = StoreContext(connector=credential.connector, credential=credential)
-    cursor_row = SyncCursor.objects.filter(credential=credential, stream=stream).first()
-    cursor = cursor_row.value if cursor_row and cursor_row.value else None
     seen: dict[Kind, set[int]] = {}
     default_kind = STREAM_KINDS.get(stream)
     if default_kind is not None:
         seen[default_kind] = set()
     complete, new_cursor = False, None
+    progress = _Progress(run, result, lock)
     try:
-        for page in prefetched(iter(connector.read(stream, cursor))):
+        for page in reader.pages(stream):
             counts = upsert_page(ctx, page.records, seen)
             result.fetched += len(page.records)
             result.created += counts.created
             result.updated += counts.updated
             result.unchanged += counts.unchanged
-            StreamResult.objects.filter(pk=result.pk).update(
-                fetched=result.fetched, created=result.created, updated=result.updated, unchanged=result.unchanged
-            )
-            SyncRun.objects.filter(pk=run.pk).update(items_done=F("items_done") + len(page.records), heartbeat_at=timezone.now())
-            lock.refresh()
+            progress.add(len(page.records))
             if page.complete:
                 complete, new_cursor = True, page.cursor
+        progress.flush()
         for kind in seen:
             fix_forward_links(credential.connector, kind)
         # ``complete`` means the whole stream was listed (even when a cursor saved other requests,
@@ -346,7 +299,35 @@ def _sync_stream(state: RunState, connector: Any, stream: str, lock: locks.HeldL
         logger.exception("sync run %s: stream %s failed", run.pk, stream)
         result.status, result.error = "failed", _clean(f"{_describe(exc)} (while storing {stream})", state.secrets)
     result.save()
-    SyncRun.objects.filter(pk=run.pk).update(streams_done=F("streams_done") + 1, heartbeat_at=timezone.now())
+    SyncRun.objects.filter(pk=run.pk).update(
+        items_done=F("items_done") + progress.pending, streams_done=F("streams_done") + 1, heartbeat_at=timezone.now()
+    )
+
+
+class _Progress:
+    """Progress of one stream for pages (items done, counts, heartbeat), written at most every
+    ``PROGRESS_EVERY`` seconds instead of after every page: the run's own rows stay few."""
+
+    PROGRESS_EVERY = 1.0
+
+    def __init__(self, run: SyncRun, result: StreamResult, lock: locks.HeldLock) -> None:
+        self.run, self.result, self.lock = run, result, lock
+        self.pending = 0  # items stored since the last write of the run's progress
+        self.last = time.monotonic()
+
+    def add(self, items: int) -> None:
+        self.pending += items
+        if time.monotonic() - self.last >= self.PROGRESS_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        result = self.result
+        StreamResult.objects.filter(pk=result.pk).update(
+            fetched=result.fetched, created=result.created, updated=result.updated, unchanged=result.unchanged
+        )
+        SyncRun.objects.filter(pk=self.run.pk).update(items_done=F("items_done") + self.pending, heartbeat_at=timezone.now())
+        self.lock.refresh()
+        self.pending, self.last = 0, time.monotonic()
 
 
 def _finish(state: RunState, requests: int, elapsed: float, *, allow_retry: bool, retries: int) -> SyncRun:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -57,10 +58,19 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def fingerprint_document(values: Mapping[str, Any]) -> tuple[str, str]:
+    """The canonical JSON of normalised values and its hash.
+
+    The C JSON encoder does the walking (it is hot). The PostgreSQL upsert sends this same text
+    as the row (``json_populate_recordset``), so a record is serialised once, not twice.
+    """
+    document = json.dumps(values, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+    return document, hashlib.sha256(document.encode()).hexdigest()
+
+
 def fingerprint(values: Mapping[str, Any]) -> str:
-    """A stable hash of normalised values (the C JSON encoder does the walking: it is hot)."""
-    payload = json.dumps(values, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """A stable hash of normalised values."""
+    return fingerprint_document(values)[1]
 
 
 def _number(value: Any) -> float | None:
@@ -68,9 +78,10 @@ def _number(value: Any) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None  # NaN/inf are no progress (and not JSON)
 
 
 @cache

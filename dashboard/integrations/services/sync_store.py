@@ -28,12 +28,21 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from connectors.base import Kind, Record
 from dashboard.integrations.models import Connector, Credential
-from dashboard.integrations.services.sync_specs import CHECK_IN_FIELDS, KIND_MODELS, SPECS, Spec, fingerprint, fit_to_columns
+from dashboard.integrations.services import sync_pg
+from dashboard.integrations.services.sync_specs import (
+    CHECK_IN_FIELDS,
+    KIND_MODELS,
+    SPECS,
+    Spec,
+    fingerprint,
+    fingerprint_document,
+    fit_to_columns,
+)
 from dashboard.okrs.models import ProgressSnapshot, WorkItem
 
 __all__ = ["KIND_MODELS", "SPECS", "IdMap", "PageCounts", "StoreContext", "add_seen_by", "upsert_page", "upsert_records"]
@@ -137,8 +146,11 @@ def upsert_records(ctx: StoreContext, kind: Kind, records: Sequence[Record], see
     # Resolve every cross-stream link of the page with one query per target table.
     for link in spec.links:
         ctx.ids(link.target).load(link.external_id(r) for r in records)
+    if kind == Kind.WORK_ITEM:
+        ctx.ids(Kind.TEAM).load(str(t) for r in records for t in r.team_external_ids)  # type: ignore[attr-defined]
 
-    prepared: dict[tuple[str, ...], tuple[dict[str, Any], dict[str, Any], str, list[int]]] = {}
+    stale_after_days = settings.STALE_AFTER_DAYS
+    prepared: dict[tuple[str, ...], Prepared] = {}
     for record in records:
         values = fit_to_columns(spec.model, spec.values(record))
         links: dict[str, Any] = {}
@@ -151,72 +163,134 @@ def upsert_records(ctx: StoreContext, kind: Kind, records: Sequence[Record], see
         team_pks: list[int] = []
         if kind == Kind.WORK_ITEM:
             team_map = ctx.ids(Kind.TEAM)
-            team_map.load(values["team_external_ids"])
             team_pks = sorted({pk for ext in values["team_external_ids"] if (pk := team_map.get(ext)) is not None})
             hashed_links["teams"] = team_pks
         if spec.stored_fingerprint:
-            digest = fingerprint({**values, **hashed_links, "stale_after_days": settings.STALE_AFTER_DAYS})
+            document, digest = fingerprint_document({**values, **hashed_links, "stale_after_days": stale_after_days})
         else:
-            digest = fingerprint({**{f: values[f] for f in CHECK_IN_FIELDS}, **hashed_links})
-        prepared[_key(spec, values)] = (values, links, digest, team_pks)  # a duplicate in one page: last wins
+            document, digest = fingerprint_document({**{f: values[f] for f in CHECK_IN_FIELDS}, **hashed_links})
+        prepared[_key(spec, values)] = Prepared(values, links, digest, team_pks, document)  # a duplicate in one page: last wins
 
     existing = _existing(spec, ctx, list(prepared))
-    changed: list[models.Model] = []
+    changed: list[tuple[str, ...]] = []
     snapshot_rows: list[tuple[tuple[str, ...], Any, str]] = []
-    for key, (values, links, digest, _teams) in prepared.items():
+    for key, item in prepared.items():
         old = existing.get(key)
-        if old is not None and old["fingerprint"] == digest:
+        if old is not None and old["fingerprint"] == item.digest:
             counts.unchanged += 1
             continue
-        obj = spec.model(connector_id=ctx.connector.pk, vendor=ctx.connector.vendor, **values, **links)
-        if spec.stored_fingerprint:
-            obj.fingerprint = digest  # type: ignore[attr-defined]
-        changed.append(obj)
+        changed.append(key)
         if old is None:
             counts.created += 1
         else:
             counts.updated += 1
+        values = item.values
         if spec.snapshots and (old is None or old["progress"] != values["progress"] or old["health"] != values["health"]):
             snapshot_rows.append((key, values["progress"], values["health"]))
 
+    postgres = connection.vendor == "postgresql"
+    own_transaction = not connection.in_atomic_block  # a caller's transaction keeps its commit mode
     with transaction.atomic():
+        if postgres and changed and own_transaction:
+            sync_pg.commit_without_flush()
         pks = {key: row["pk"] for key, row in existing.items()}
         if changed:
-            update_fields = [
-                f.name for f in spec.model._meta.concrete_fields if not f.primary_key and f.name not in ("connector", "external_id", "kind")
-            ]
-            spec.model.objects.bulk_create(  # type: ignore[attr-defined]
-                changed,
-                batch_size=settings.SYNC_UPSERT_BATCH_SIZE,
-                update_conflicts=True,
-                unique_fields=_key_fields(spec),
-                update_fields=update_fields,
-            )
-            missing_pk = [obj for obj in changed if obj.pk is None]
-            for obj in changed:
-                if obj.pk is not None:
-                    pks[_key(spec, obj.__dict__)] = obj.pk
-            if missing_pk:  # databases that return no ids for conflicting rows
-                pks.update(_existing_pks(spec, ctx, [_key(spec, o.__dict__) for o in missing_pk]))
+            written = _write_pg(spec, ctx, prepared, changed) if postgres else _write_orm(spec, ctx, prepared, changed)
+            pks.update(written)
+            missing = [key for key in changed if key not in pks]
+            if missing:  # databases that return no ids for conflicting rows; rows another sync wrote alike
+                pks.update(_existing_pks(spec, ctx, missing))
+        id_map = ctx.ids(kind)
         for key in prepared:
             if key in pks:
-                ctx.ids(kind).put(key[-1], pks[key])
+                id_map.put(key[-1], pks[key])
         if kind == Kind.WORK_ITEM and changed:
-            _set_work_item_teams({pks[_key(spec, o.__dict__)]: prepared[_key(spec, o.__dict__)][3] for o in changed})
+            teams_by_item = {pks[key]: prepared[key].team_pks for key in changed}
+            if postgres:
+                sync_pg.replace_work_item_teams(WorkItem.teams.through, teams_by_item)
+            else:
+                _set_work_item_teams(teams_by_item)
         if snapshot_rows:
             fk = _SNAPSHOT_FK[kind]
-            ProgressSnapshot.objects.bulk_create(
-                [
-                    ProgressSnapshot(**{fk: pks[key]}, taken_at=ctx.now, progress=progress, health=health)
-                    for key, progress, health in snapshot_rows
-                ],
-                batch_size=settings.SYNC_UPSERT_BATCH_SIZE,
-            )
+            if postgres:
+                sync_pg.insert_snapshots(ProgressSnapshot, fk, [(pks[key], p, h) for key, p, h in snapshot_rows], ctx.now)
+            else:
+                ProgressSnapshot.objects.bulk_create(
+                    [
+                        ProgressSnapshot(**{fk: pks[key]}, taken_at=ctx.now, progress=progress, health=health)
+                        for key, progress, health in snapshot_rows
+                    ],
+                    batch_size=settings.SYNC_UPSERT_BATCH_SIZE,
+                )
         if spec.has_seen_by:
             page_pks = {pks[key] for key in prepared if key in pks}
             add_seen_by(spec.model, ctx.credential, page_pks)
             seen.update(page_pks)
     return counts
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One record ready to write: column values, resolved links, fingerprint and its JSON."""
+
+    values: dict[str, Any]
+    links: dict[str, Any]
+    digest: str
+    team_pks: list[int]
+    document: str  # the canonical JSON the fingerprint hashes (values + cross-stream links)
+
+
+def _write_pg(
+    spec: Spec, ctx: StoreContext, prepared: dict[tuple[str, ...], Prepared], changed: list[tuple[str, ...]]
+) -> dict[tuple[str, ...], int]:
+    """One ``INSERT ... ON CONFLICT DO UPDATE`` per batch from the records' JSON documents."""
+    same_stream = [link.attname for link in spec.links if link.same_stream]
+    documents: list[str] = []
+    for key in changed:
+        item = prepared[key]
+        extra = [f'"{name}":{"null" if item.links[name] is None else int(item.links[name])}' for name in same_stream]
+        if spec.stored_fingerprint:
+            extra.append(f'"fingerprint":"{item.digest}"')
+        # The document is a JSON object: splice the columns the fingerprint leaves out into it.
+        documents.append(item.document[:-1] + "," + ",".join(extra) + "}" if extra else item.document)
+    first = prepared[changed[0]]
+    provided = frozenset(first.values) | frozenset(first.links) | ({"fingerprint"} if spec.stored_fingerprint else frozenset())
+    key_columns = ("connector_id", "kind", "external_id") if spec.kind == Kind.WORK_ITEM else ("connector_id", "external_id")
+    return sync_pg.upsert_documents(
+        spec.model,
+        key_columns=key_columns,
+        provided=provided,
+        documents=documents,
+        connector_id=ctx.connector.pk,
+        vendor=ctx.connector.vendor,
+        now=timezone.now(),
+        skip_same_fingerprint=spec.stored_fingerprint,
+        batch_size=settings.SYNC_UPSERT_BATCH_SIZE,
+    )
+
+
+def _write_orm(
+    spec: Spec, ctx: StoreContext, prepared: dict[tuple[str, ...], Prepared], changed: list[tuple[str, ...]]
+) -> dict[tuple[str, ...], int]:
+    """The portable path (SQLite): ``bulk_create(update_conflicts=True)``."""
+    objs: list[models.Model] = []
+    for key in changed:
+        item = prepared[key]
+        obj = spec.model(connector_id=ctx.connector.pk, vendor=ctx.connector.vendor, **item.values, **item.links)
+        if spec.stored_fingerprint:
+            obj.fingerprint = item.digest  # type: ignore[attr-defined]
+        objs.append(obj)
+    update_fields = [
+        f.name for f in spec.model._meta.concrete_fields if not f.primary_key and f.name not in ("connector", "external_id", "kind")
+    ]
+    spec.model.objects.bulk_create(  # type: ignore[attr-defined]
+        objs,
+        batch_size=settings.SYNC_UPSERT_BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=_key_fields(spec),
+        update_fields=update_fields,
+    )
+    return {_key(spec, obj.__dict__): obj.pk for obj in objs if obj.pk is not None}
 
 
 def _existing_pks(spec: Spec, ctx: StoreContext, keys: list[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
@@ -238,6 +312,9 @@ def add_seen_by(model: type[models.Model], credential: Credential, pks: set[int]
         return
     through = model.seen_by.through  # type: ignore[attr-defined]
     fk = f"{model._meta.model_name}_id"
+    if connection.vendor == "postgresql":
+        sync_pg.add_links(through, "credential_id", credential.pk, fk, pks)
+        return
     linked = set(through.objects.filter(credential_id=credential.pk, **{f"{fk}__in": pks}).values_list(fk, flat=True))
     missing = pks - linked
     if missing:
