@@ -206,7 +206,7 @@ def _execute(run: SyncRun, lock: locks.HeldLock, *, allow_retry: bool, retries: 
             cursors = dict(SyncCursor.objects.filter(credential=credential, stream__in=todo).values_list("stream", "value"))
             plan = [(stream, cursors.get(stream) or None) for stream in todo]  # resumed run: finished streams are not read again
             try:
-                with StreamReader(connector, plan, depth=getattr(settings, "SYNC_READ_AHEAD_PAGES", 32)) as reader:
+                with StreamReader(connector, plan, depth=settings.SYNC_READ_AHEAD_PAGES) as reader:
                     for stream in todo:
                         if state.retryable is not None and isinstance(state.retryable, RateLimited):
                             break  # the vendor asked us to slow down: do not hammer the other streams
