@@ -7,18 +7,17 @@ a shared credential granted to them, returned it in its latest complete sync (``
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, models
-from django.db.models import Avg, Case, Count, Exists, F, Func, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from connectors.base import Health, State
 from dashboard.integrations.models import Credential, SyncRun
-from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, ProgressSnapshot, Team, WorkItem
+from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, Team, WorkItem
 
 M = TypeVar("M", bound=models.Model)
 UserLike = AbstractBaseUser | AnonymousUser
@@ -34,16 +33,26 @@ def visible_credentials(user: UserLike) -> QuerySet[Credential]:
     )
 
 
+_CACHE_ATTR = "_okrhub_visible_credentials"
+
+
+def _visible_credential_rows(user: UserLike) -> tuple[tuple[Any, ...], ...]:
+    """(id, last_success_at, last_sync_at, last_error, status) of each visible credential:
+    evaluated once per request (cached on the user object), for the id list and freshness."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    rows = visible_credentials(user).values_list("id", "last_success_at", "last_sync_at", "last_error", "status")
+    by_id = {row[0]: row for row in rows}  # the groups join can repeat a credential
+    result = tuple(by_id[pk] for pk in sorted(by_id))
+    with contextlib.suppress(AttributeError):  # an object that refuses attributes: no cache
+        setattr(user, _CACHE_ATTR, result)
+    return result
+
+
 def visible_credential_ids(user: UserLike) -> list[int]:
     """Evaluated once per request; the id list keeps later queries simple and index-friendly."""
-    cache_attr = "_okrhub_visible_credential_ids"
-    cached = getattr(user, cache_attr, None)
-    if cached is not None:
-        return list(cached)
-    ids = sorted(set(visible_credentials(user).values_list("id", flat=True)))
-    with contextlib.suppress(AttributeError):  # an object that refuses attributes: no cache
-        setattr(user, cache_attr, tuple(ids))
-    return ids
+    return [row[0] for row in _visible_credential_rows(user)]
 
 
 def _visible(model: type[M], credential_ids: list[int]) -> QuerySet[M]:
@@ -115,27 +124,45 @@ def health_counts(goals: QuerySet[Goal]) -> dict[str, int]:
     return {k: int(v or 0) for k, v in agg.items()}
 
 
+def _summary_rows(qs: QuerySet[Any], **aggregates: Any) -> list[dict[str, Any]]:
+    """Aggregates per (health, state): at most 20 rows, summed in Python. One query, and far
+    fewer expressions for Django to build and the database to evaluate per row than a FILTER
+    clause per health and per state."""
+    return list(qs.order_by().values("health", "state").annotate(n=Count("id"), **aggregates))
+
+
+def _sum_counts(rows: list[dict[str, Any]], total_key: str, extra: tuple[str, ...]) -> dict[str, Any]:
+    counts: dict[str, Any] = {total_key: 0, **dict.fromkeys(extra, 0), **dict.fromkeys(HEALTH_KEYS, 0)}
+    counts.update({f"state_{s}": 0 for s in STATE_KEYS})
+    for row in rows:
+        n = int(row["n"])
+        counts[total_key] += n
+        for key in extra:
+            counts[key] += int(row[key] or 0)
+        if row["health"] in HEALTH_KEYS:
+            counts[row["health"]] += n
+        if row["state"] in STATE_KEYS:
+            counts[f"state_{row['state']}"] += n
+    return counts
+
+
 def goal_summary(goals: QuerySet[Goal]) -> dict[str, Any]:
     """Counts per health and per state, stale, overdue and mean progress: one query."""
-    agg: dict[str, Any] = goals.order_by().aggregate(
-        goals=Count("id"),
-        progress=Avg("progress"),
+    rows = _summary_rows(
+        goals,
         stale=Count("id", filter=stale_q()),
         overdue=Count("id", filter=overdue_q()),
-        **{h: Count("id", filter=Q(health=h)) for h in HEALTH_KEYS},
-        **{f"state_{s}": Count("id", filter=Q(state=s)) for s in STATE_KEYS},
+        n_progress=Count("progress"),
+        sum_progress=Sum("progress"),
     )
-    return {k: (v if k == "progress" else int(v or 0)) for k, v in agg.items()}
+    counts = _sum_counts(rows, "goals", ("stale", "overdue"))
+    n_progress = sum(int(r["n_progress"]) for r in rows)
+    counts["progress"] = sum(float(r["sum_progress"] or 0) for r in rows) / n_progress if n_progress else None
+    return counts
 
 
 def work_item_summary(items: QuerySet[WorkItem]) -> dict[str, Any]:
-    agg: dict[str, Any] = items.order_by().aggregate(
-        items=Count("id"),
-        overdue=Count("id", filter=overdue_q()),
-        **{h: Count("id", filter=Q(health=h)) for h in HEALTH_KEYS},
-        **{f"state_{s}": Count("id", filter=Q(state=s)) for s in STATE_KEYS},
-    )
-    return {k: int(v or 0) for k, v in agg.items()}
+    return _sum_counts(_summary_rows(items, overdue=Count("id", filter=overdue_q())), "items", ("overdue",))
 
 
 def _subtree_aggregate(goals: QuerySet[Goal], function: str, column: str, output: models.Field[Any, Any]) -> Subquery:
@@ -169,9 +196,17 @@ def subtree_rollups(targets: QuerySet[Team], goals: QuerySet[Goal]) -> dict[int,
     summed into every target whose materialised path prefixes theirs. ``goals`` is already
     limited to what the user may see (and any filters), so a roll-up never counts a hidden item.
     """
+    return tree_rollups(targets, goals, per_connector=False)[0]
+
+
+def tree_rollups(
+    targets: QuerySet[Team], goals: QuerySet[Goal], *, per_connector: bool = True
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """:func:`subtree_rollups` and, with ``per_connector``, :func:`connector_rollups` from one
+    scan of the goals (one query: both are sums over the same per-team aggregate)."""
     per_team = (
         goals.order_by()
-        .values("team_id")
+        .values("team_id", "connector_id")
         .annotate(
             n_progress=Count("progress"),
             sum_progress=Sum("progress"),
@@ -180,28 +215,31 @@ def subtree_rollups(targets: QuerySet[Team], goals: QuerySet[Goal]) -> dict[int,
     )
     per_sql, per_params = per_team.query.sql_with_params()
     target_sql, target_params = targets.order_by().values("id", "path").query.sql_with_params()
-    health_sums = ", ".join(f"COALESCE(SUM(g.n_{h}), 0)" for h in HEALTH_KEYS)
+    sums = f"COALESCE(SUM(g.n_progress), 0), SUM(g.sum_progress), {', '.join(f'COALESCE(SUM(g.n_{h}), 0)' for h in HEALTH_KEYS)}"
     # Interpolated: Django-compiled SQL (with placeholders), our column and table names. Every
     # value (filters, credential ids) travels as a parameter.
     sql = (
-        f"SELECT t.id, COALESCE(SUM(g.n_progress), 0), SUM(g.sum_progress), {health_sums} "  # noqa: S608
-        f"FROM ({target_sql}) t "
+        f"WITH g AS ({per_sql}) "  # noqa: S608
+        f"SELECT 0, t.id, {sums} FROM ({target_sql}) t "
         f"JOIN {Team._meta.db_table} d ON d.path LIKE (t.path || '%%') "
-        f"JOIN ({per_sql}) g ON g.team_id = d.id "
-        "GROUP BY t.id"
+        "JOIN g ON g.team_id = d.id GROUP BY t.id"
     )
+    params: tuple[Any, ...] = (*per_params, *target_params)
+    if per_connector:
+        sql += f" UNION ALL SELECT 1, g.connector_id, {sums} FROM g GROUP BY g.connector_id"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*target_params, *per_params))
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    result: dict[int, dict[str, Any]] = {}
-    for team_id, n_progress, sum_progress, *health_counts in rows:
+    teams: dict[int, dict[str, Any]] = {}
+    connectors: dict[int, dict[str, Any]] = {}
+    for kind, key, n_progress, sum_progress, *health_counts in rows:
         counts = {h: int(c) for h, c in zip(HEALTH_KEYS, health_counts, strict=True)}
-        result[team_id] = {
-            "goals": sum(counts.values()),
-            "progress": (float(sum_progress) / int(n_progress)) if n_progress else None,
-            **counts,
-        }
-    return result
+        rollup = {"goals": sum(counts.values()), "progress": (float(sum_progress) / int(n_progress)) if n_progress else None, **counts}
+        if kind:
+            connectors[key] = {"connector_id": key, **rollup}
+        else:
+            teams[key] = rollup
+    return teams, connectors
 
 
 EMPTY_ROLLUP: dict[str, Any] = {"goals": 0, "progress": None, **dict.fromkeys(HEALTH_KEYS, 0)}
@@ -209,12 +247,21 @@ EMPTY_ROLLUP: dict[str, Any] = {"goals": 0, "progress": None, **dict.fromkeys(HE
 
 def attach_rollups(teams: list[Team], goals: QuerySet[Goal]) -> list[Team]:
     """Set ``rollup_goals``, ``rollup_progress`` and ``rollup_<health>`` on each team (1 query)."""
-    if not teams:
-        return teams
-    rollups = subtree_rollups(Team.objects.filter(pk__in=[t.pk for t in teams]), goals)
+    if teams:
+        _attach(teams, goals, per_connector=False)
+    return teams
+
+
+def attach_rollups_and_connectors(teams: list[Team], goals: QuerySet[Goal]) -> dict[int, dict[str, Any]]:
+    """:func:`attach_rollups`, and :func:`connector_rollups` returned, from one query."""
+    return _attach(teams, goals, per_connector=True) if teams else connector_rollups(goals)
+
+
+def _attach(teams: list[Team], goals: QuerySet[Goal], *, per_connector: bool) -> dict[int, dict[str, Any]]:
+    rollups, connectors = tree_rollups(Team.objects.filter(pk__in=[t.pk for t in teams]), goals, per_connector=per_connector)
     for team in teams:
         set_rollup(team, rollups.get(team.pk, EMPTY_ROLLUP))
-    return teams
+    return connectors
 
 
 def set_rollup(team: Team, rollup: dict[str, Any]) -> None:
@@ -234,8 +281,13 @@ def with_has_children(teams: QuerySet[Team], visible: QuerySet[Team]) -> QuerySe
 
 
 def visible_goals_base(user: UserLike) -> QuerySet[Goal]:
-    """Visible goals without the per-row flags (for subqueries and aggregates)."""
+    """Visible goals without the per-row flags (for subqueries, aggregates and id queries)."""
     return _visible(Goal, visible_credential_ids(user))
+
+
+def visible_work_items_base(user: UserLike) -> QuerySet[WorkItem]:
+    """Visible work items without the per-row flags (for aggregates and id queries)."""
+    return _visible(WorkItem, visible_credential_ids(user))
 
 
 def team_roots(user: UserLike, goals: QuerySet[Goal], *, vendors: list[str] | None = None, only_matching: bool = False) -> QuerySet[Team]:
@@ -247,7 +299,7 @@ def team_roots(user: UserLike, goals: QuerySet[Goal], *, vendors: list[str] | No
     if only_matching:
         roots = with_matching_goals_only(roots, goals)
     roots = with_has_children(roots, visible)
-    return roots.select_related("connector").order_by("connector__name", "name", "id")
+    return roots.defer(*LIST_DEFER).select_related("connector").order_by("connector__name", "name", "id")
 
 
 def team_children(user: UserLike, parent_id: int, goals: QuerySet[Goal], *, only_matching: bool = False) -> QuerySet[Team]:
@@ -256,7 +308,7 @@ def team_children(user: UserLike, parent_id: int, goals: QuerySet[Goal], *, only
     if only_matching:
         children = with_matching_goals_only(children, goals)
     children = with_has_children(children, visible)
-    return children.select_related("connector").order_by("name", "id")
+    return children.defer(*LIST_DEFER).select_related("connector").order_by("name", "id")
 
 
 def team_ancestors(user: UserLike, team: Team) -> list[Team]:
@@ -269,13 +321,27 @@ def team_ancestors(user: UserLike, team: Team) -> list[Team]:
 
 
 def connector_rollups(goals: QuerySet[Goal]) -> dict[int, dict[str, Any]]:
-    """Per connector: goal count, mean progress, counts per health (one grouped query)."""
+    """Per connector: goal count, mean progress, counts per health (one query, grouped by
+    connector and health: a dozen rows, summed here)."""
     rows = (
         goals.order_by()
-        .values("connector_id")
-        .annotate(goals=Count("id"), progress=Avg("progress"), **{h: Count("id", filter=Q(health=h)) for h in HEALTH_KEYS})
+        .values("connector_id", "health")
+        .annotate(n=Count("id"), n_progress=Count("progress"), sum_progress=Sum("progress"))
     )
-    return {row["connector_id"]: row for row in rows}
+    result: dict[int, dict[str, Any]] = {}
+    sums: dict[int, list[float]] = {}
+    for row in rows:
+        connector_id = row["connector_id"]
+        rollup = result.setdefault(connector_id, {"connector_id": connector_id, "goals": 0, **dict.fromkeys(HEALTH_KEYS, 0)})
+        rollup["goals"] += row["n"]
+        if row["health"] in HEALTH_KEYS:
+            rollup[row["health"]] += row["n"]
+        total = sums.setdefault(connector_id, [0, 0.0])
+        total[0] += row["n_progress"]
+        total[1] += float(row["sum_progress"] or 0)
+    for connector_id, (n_progress, sum_progress) in sums.items():
+        result[connector_id]["progress"] = sum_progress / n_progress if n_progress else None
+    return result
 
 
 def attention_q(*, with_stale: bool = True) -> Q:
@@ -290,82 +356,64 @@ def attention_q(*, with_stale: bool = True) -> Q:
     return open_items & reasons
 
 
+# Built once: annotate() copies an expression as it resolves it, so one instance serves all.
+HEALTH_RANK = Case(
+    *[When(health=h, then=Value(i)) for i, h in enumerate([Health.OFF_TRACK, Health.NEEDS_ATTENTION, Health.UNKNOWN, Health.ON_TRACK])],
+    default=Value(9),
+    output_field=models.IntegerField(),
+)
+STATE_RANK = Case(
+    *[When(state=s, then=Value(i)) for i, s in enumerate([State.ACTIVE, State.NOT_STARTED, State.PAUSED, State.DONE, State.ARCHIVED])],
+    default=Value(9),
+    output_field=models.IntegerField(),
+)
+
+
 def with_health_rank(qs: QuerySet[M]) -> QuerySet[M]:
     """Worst first: off track, needs attention, no status, on track."""
-    order = [Health.OFF_TRACK, Health.NEEDS_ATTENTION, Health.UNKNOWN, Health.ON_TRACK]
-    return qs.annotate(
-        health_rank=Case(
-            *[When(health=h, then=Value(i)) for i, h in enumerate(order)], default=Value(9), output_field=models.IntegerField()
-        )
-    )
+    return qs.annotate(health_rank=HEALTH_RANK)
 
 
 def with_state_rank(qs: QuerySet[M]) -> QuerySet[M]:
-    order = [State.ACTIVE, State.NOT_STARTED, State.PAUSED, State.DONE, State.ARCHIVED]
-    return qs.annotate(
-        state_rank=Case(*[When(state=s, then=Value(i)) for i, s in enumerate(order)], default=Value(9), output_field=models.IntegerField())
-    )
+    return qs.annotate(state_rank=STATE_RANK)
 
 
 # Lists never show the vendor's raw JSON; leaving it in the database keeps big pages light.
 LIST_DEFER = ("raw", "fingerprint")
 
 
-def recent_snapshots_prefetch(weeks: int = 12, to_attr: str = "recent_snapshots") -> Prefetch:
-    since = timezone.now() - timedelta(weeks=weeks)
-    return Prefetch(
-        "snapshots",
-        queryset=ProgressSnapshot.objects.filter(taken_at__gte=since)
-        .only("goal_id", "key_result_id", "work_item_id", "taken_at", "progress")
-        .order_by("taken_at"),
-        to_attr=to_attr,
-    )
+def goals_with_details(user: UserLike, goals: QuerySet[Goal], *, key_results: bool = True) -> QuerySet[Goal]:
+    """Goals for a list: team joined and, with ``key_results``, the visible key results
+    prefetched (one query for the whole page). Lists that render many rows use the lighter
+    :func:`attach_key_results` and :func:`attach_recent_progress` instead."""
+    goals = goals.defer(*LIST_DEFER, "description").select_related("team")
+    if not key_results:
+        return goals
+    krs = visible_key_results(user).defer(*LIST_DEFER).order_by("title", "id")
+    return goals.prefetch_related(Prefetch("key_results", queryset=krs, to_attr="visible_key_results"))
 
 
-def goals_with_details(user: UserLike, goals: QuerySet[Goal]) -> QuerySet[Goal]:
-    """Goals for a list: team and connector joined, visible key results and recent snapshots
-    prefetched (one query each for the whole page)."""
-    key_results = visible_key_results(user).defer(*LIST_DEFER).order_by("title", "id")
+def goal_check_ins(user: UserLike, goal: Goal, limit: int = 200, *, key_result_ids: list[int] | None = None) -> QuerySet[CheckIn]:
+    """Check-ins on the goal and on its key results the user can see, newest first.
+
+    Pass ``key_result_ids`` (the visible key results of the goal) when the caller has them: a
+    list lets the database use both foreign-key indexes instead of scanning every check-in."""
+    krs: Any = visible_key_results(user).filter(goal=goal).values("id") if key_result_ids is None else key_result_ids
     return (
-        goals.defer(*LIST_DEFER, "description")
-        .select_related("team", "connector")
-        .prefetch_related(
-            Prefetch("key_results", queryset=key_results, to_attr="visible_key_results"),
-            recent_snapshots_prefetch(),
-        )
+        CheckIn.objects.filter(Q(goal=goal) | Q(key_result_id__in=krs))
+        .defer("raw")
+        .select_related("key_result")
+        .defer("key_result__raw", "key_result__fingerprint")
+        .order_by("-created_at")[:limit]
     )
 
 
-def goal_check_ins(user: UserLike, goal: Goal, limit: int = 200) -> QuerySet[CheckIn]:
-    """Check-ins on the goal and on its key results the user can see, newest first."""
-    krs = visible_key_results(user).filter(goal=goal).values("id")
-    return CheckIn.objects.filter(Q(goal=goal) | Q(key_result_id__in=krs)).select_related("key_result").order_by("-created_at")[:limit]
-
-
-def work_items_with_teams(user: UserLike, items: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
-    teams = visible_teams(user).only("id", "name", "vendor").order_by("name")
-    return (
-        items.defer(*LIST_DEFER, "description")
-        .select_related("connector")
-        .prefetch_related(Prefetch("teams", queryset=teams, to_attr="visible_teams"))
-    )
-
-
-def board_columns(items: QuerySet[WorkItem], per_column: int) -> QuerySet[WorkItem]:
-    """At most ``per_column`` items per state, most urgent first, in one query (a window)."""
-    ranked = items.annotate(
-        column_rank=Window(
-            RowNumber(), partition_by=[F("state")], order_by=[F("due_date").asc(nulls_last=True), F("title").asc(), F("id").asc()]
-        )
-    )
-    return ranked.filter(column_rank__lte=per_column).order_by("state", "column_rank")
-
-
-def work_item_team_names(user: UserLike, items: QuerySet[WorkItem]) -> dict[int, list[str]]:
-    """Visible team names per work item for a whole (export-sized) set, in one query."""
+def work_item_team_names(user: UserLike, items: QuerySet[WorkItem] | list[int]) -> dict[int, list[str]]:
+    """Visible team names per work item (a queryset, or ids) for a whole set, in one query."""
     through = WorkItem.teams.through
+    item_ids = items.values("id") if isinstance(items, QuerySet) else items
     rows = (
-        through.objects.filter(workitem_id__in=items.values("id"), team_id__in=visible_teams(user).values("id"))
+        through.objects.filter(workitem_id__in=item_ids, team_id__in=visible_teams(user).values("id"))
         .order_by("team__name")
         .values_list("workitem_id", "team__name")
     )
@@ -376,16 +424,18 @@ def work_item_team_names(user: UserLike, items: QuerySet[WorkItem]) -> dict[int,
 
 
 def freshness(user: UserLike) -> dict[str, Any]:
-    """When this user's data was last synced and whether a connection is failing (one query)."""
-    failing = Q(last_error__gt="") | ~Q(status=Credential.Status.ACTIVE)
-    agg: dict[str, Any] = Credential.objects.filter(id__in=visible_credential_ids(user)).aggregate(
-        credentials=Count("id"),
-        latest_success=Max("last_success_at"),
-        latest_sync=Max("last_sync_at"),
-        failing=Count("id", filter=failing),
-        never_synced=Count("id", filter=Q(last_success_at__isnull=True)),
-    )
-    return agg
+    """When this user's data was last synced and whether a connection is failing. No query of
+    its own: it reads the visible credentials every page loads anyway."""
+    rows = _visible_credential_rows(user)
+    successes = [row[1] for row in rows if row[1] is not None]
+    syncs = [row[2] for row in rows if row[2] is not None]
+    return {
+        "credentials": len(rows),
+        "latest_success": max(successes, default=None),
+        "latest_sync": max(syncs, default=None),
+        "failing": sum(1 for row in rows if row[3] or row[4] != Credential.Status.ACTIVE),
+        "never_synced": sum(1 for row in rows if row[1] is None),
+    }
 
 
 def connection_statuses(user: UserLike) -> QuerySet[Credential]:

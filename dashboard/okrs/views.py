@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.base import HEALTH_LABELS, STATE_LABELS
-from dashboard.okrs import selectors
+from dashboard.okrs import lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters, SearchFilters, search_q
 from dashboard.okrs.views_actions import actions, actions_export  # noqa: F401 - re-exported for urls
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
@@ -23,6 +23,7 @@ from dashboard.okrs.views_teams import team_children, teams, teams_export  # noq
 log = logging.getLogger(__name__)
 ATTENTION_ON_OVERVIEW = 10
 SEARCH_LIMIT = 50
+WORST_FIRST = ("health_rank", "due_date", "title", "id")  # attention lists (and their rows, read by id)
 HTMX_STOP_POLLING = 286  # https://htmx.org/docs/#polling : this status cancels the poll
 
 
@@ -36,22 +37,22 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = page_context(request)
     run_ids = _run_ids(request)
     runs = list(selectors.visible_runs(user, run_ids) if run_ids else selectors.unfinished_runs(user))
-    attention = (
-        selectors.with_health_rank(selectors.visible_goals(user).filter(selectors.attention_q()))
-        .defer(*selectors.LIST_DEFER, "description")
-        .select_related("team", "connector")
-        .order_by("health_rank", "due_date", "title")[:ATTENTION_ON_OVERVIEW]
+    attention = lists.first_rows(
+        selectors.with_health_rank(selectors.visible_goals_base(user).filter(selectors.attention_q())).order_by(*WORST_FIRST),
+        ATTENTION_ON_OVERVIEW,
+        rows=selectors.with_health_rank(lists.goal_rows()).order_by(*WORST_FIRST),
     )
     goal_counts = selectors.goal_summary(selectors.visible_goals_base(user))
     context.update(
         goal_counts=goal_counts,
-        work_counts=selectors.work_item_summary(selectors.visible_work_items(user)),
-        attention=list(attention),
+        work_counts=selectors.work_item_summary(selectors.visible_work_items_base(user)),
+        attention=attention,
         connections=list(selectors.connection_statuses(user)),
         runs=runs,
         runs_finished=all(r.is_finished for r in runs),
         poll_url="/sync/status/?" + urlencode([("run", r.pk) for r in runs]),
     )
+    context["attention_rows"] = rows.attention_rows(context["attention"])
     work_counts = context["work_counts"]
     context["health_stats"] = [(key, label, goal_counts[key]) for key, label in HEALTH_LABELS.items()]
     context["state_rows"] = [(k, label, goal_counts[f"state_{k}"], work_counts[f"state_{k}"]) for k, label in STATE_LABELS.items()]
@@ -117,27 +118,43 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 # -- review: what needs attention ----------------------------------------------------------------
 
 
-def _attention_goals(request: HttpRequest, filters: GoalFilters) -> Any:
-    attention = filters.apply(selectors.visible_goals(request.user).filter(selectors.attention_q()))
-    return selectors.with_health_rank(attention).order_by("health_rank", "due_date", "title", "id")
+def _attention_goals(request: HttpRequest, filters: GoalFilters, *, flags: bool = False) -> Any:
+    """Goals needing attention, worst first; ``flags`` (stale, overdue) only where rows are read
+    from this query (the export): pages read their rows by id."""
+    visible = selectors.visible_goals(request.user) if flags else selectors.visible_goals_base(request.user)
+    return selectors.with_health_rank(filters.apply(visible.filter(selectors.attention_q()))).order_by(*WORST_FIRST)
 
 
-def _attention_work_items(request: HttpRequest, filters: GoalFilters) -> Any:
-    items = selectors.visible_work_items(request.user).filter(selectors.attention_q(with_stale=False))
+def _attention_work_items(request: HttpRequest, filters: GoalFilters, *, flags: bool = False) -> Any:
+    items = selectors.visible_work_items(request.user) if flags else selectors.visible_work_items_base(request.user)
+    items = items.filter(selectors.attention_q(with_stale=False))
     for name in ("vendor", "health", "owner", "q"):
         if name in filters.values:
             items = filters.appliers[name](filters, items, filters.values[name])
-    return selectors.with_health_rank(items).order_by("health_rank", "due_date", "title", "id")
+    return selectors.with_health_rank(items).order_by(*WORST_FIRST)
 
 
 @require_GET
 def review(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(user))
-    goals_page = paginate(request, selectors.goals_with_details(user, _attention_goals(request, filters)))
-    items = list(selectors.work_items_with_teams(user, _attention_work_items(request, filters))[:SEARCH_LIMIT])
+    goals_page = paginate(request, _attention_goals(request, filters), rows=lists.goal_rows())
+    lists.attach_recent_progress(goals_page.object_list)
+    items = lists.first_rows(
+        _attention_work_items(request, filters),
+        SEARCH_LIMIT,
+        rows=selectors.with_health_rank(lists.work_item_rows()).order_by(*WORST_FIRST),
+    )
+    lists.attach_team_names(user, items)
     context = page_context(request)
-    context.update(filters=filters, page=goals_page, work_items=items, export_url=filters.url("/review/export.csv", keep_extra=False))
+    context.update(
+        filters=filters,
+        page=goals_page,
+        goal_rows=rows.review_goal_rows(goals_page.object_list),
+        work_items=items,
+        work_rows=rows.work_rows(request, items),
+        export_url=filters.url("/review/export.csv", keep_extra=False),
+    )
     context["empty"] = "" if goals_page.object_list or items else empty_state(context["freshness"], filtered=filters.active)
     return render_region(request, "okrs/review.html", context, "listing")
 
@@ -156,8 +173,8 @@ def _reasons(item: Any) -> str:
 @require_GET
 def review_export(request: HttpRequest) -> HttpResponse:
     filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(request.user))
-    goal_rows = _attention_goals(request, filters).select_related("team").iterator(chunk_size=1000)
-    item_rows = _attention_work_items(request, filters).iterator(chunk_size=1000)
+    goal_rows = _attention_goals(request, filters, flags=True).select_related("team").iterator(chunk_size=1000)
+    item_rows = _attention_work_items(request, filters, flags=True).iterator(chunk_size=1000)
 
     def rows() -> Any:
         for g in goal_rows:
@@ -179,12 +196,15 @@ def _search_sets(request: HttpRequest, filters: SearchFilters, text: str) -> dic
     where = search_q(text)
     light = (*selectors.LIST_DEFER, "description")
     return {
-        "goals": filters.apply(selectors.visible_goals(user).filter(where)).defer(*light).select_related("team").order_by("title", "id"),
+        "goals": filters.apply(selectors.visible_goals_base(user).filter(where))
+        .defer(*light)
+        .select_related("team")
+        .order_by("title", "id"),
         "key_results": filters.apply(selectors.visible_key_results(user).filter(where))
         .defer(*selectors.LIST_DEFER)
         .select_related("goal")
         .order_by("title", "id"),
-        "work_items": filters.apply(selectors.visible_work_items(user).filter(where)).defer(*light).order_by("title", "id"),
+        "work_items": filters.apply(selectors.visible_work_items_base(user).filter(where)).defer(*light).order_by("title", "id"),
     }
 
 
@@ -197,7 +217,18 @@ def search(request: HttpRequest) -> HttpResponse:
     if len(text) >= 2:
         sets = _search_sets(request, filters, text)
         # One query per kind; one row more than shown tells us there is more.
-        context["results"] = {name: list(qs[: SEARCH_LIMIT + 1]) for name, qs in sets.items()}
+        rows_of = {
+            "goals": lists.goal_rows().order_by("title", "id"),
+            "key_results": lists.key_result_search_rows().order_by("title", "id"),
+            "work_items": lists.work_item_rows().order_by("title", "id"),
+        }
+        context["results"] = {name: lists.first_rows(qs, SEARCH_LIMIT + 1, rows=rows_of[name]) for name, qs in sets.items()}
+        shown = {name: found[:SEARCH_LIMIT] for name, found in context["results"].items()}
+        context["result_rows"] = {
+            "goals": rows.search_goal_items(shown["goals"]),
+            "key_results": rows.search_key_result_items(shown["key_results"]),
+            "work_items": rows.search_work_items(shown["work_items"]),
+        }
         context["found"] = sum(len(v) for v in context["results"].values())
         query = urlencode([("q", text), *[("vendor", v) for v in filters.selected("vendor")]])
         context["export_url"] = f"/search/export.csv?{query}"

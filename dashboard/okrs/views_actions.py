@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from connectors.base import STATE_LABELS
-from dashboard.okrs import selectors
+from dashboard.okrs import lists, rows, selectors
 from dashboard.okrs.filters import WorkItemFilters
 from dashboard.okrs.models import WorkItem
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
@@ -19,9 +19,12 @@ BOARD_PER_COLUMN = 20
 BOARD_STATES = ["not_started", "active", "paused", "done", "archived"]
 
 
-def _filtered(request: HttpRequest) -> tuple[WorkItemFilters, QuerySet[WorkItem]]:
+def _filtered(request: HttpRequest, *, flags: bool = False) -> tuple[WorkItemFilters, QuerySet[WorkItem]]:
+    """The filtered items; ``flags`` (overdue) only where rows are read from this query (the
+    export): the page reads its rows by id."""
     filters = WorkItemFilters(request.GET, path="/actions/", teams=selectors.visible_teams(request.user))
-    return filters, filters.apply(selectors.visible_work_items(request.user))
+    items = selectors.visible_work_items(request.user) if flags else selectors.visible_work_items_base(request.user)
+    return filters, filters.apply(items)
 
 
 @require_GET
@@ -35,17 +38,29 @@ def actions(request: HttpRequest) -> HttpResponse:
     context = page_context(request)
     counts = selectors.work_item_summary(items)
     if view == "board":
-        cards = list(selectors.work_items_with_teams(user, selectors.board_columns(items, BOARD_PER_COLUMN)))
+        cards = lists.in_order(lists.work_item_rows(), lists.board_column_ids(items, BOARD_PER_COLUMN))
         columns = [
             {"state": s, "label": STATE_LABELS[s], "count": counts[f"state_{s}"], "items": [c for c in cards if c.state == s]}
             for s in BOARD_STATES
         ]
+        for column in columns:
+            column["cards"] = rows.board_cards(request, column["items"])
         context.update(columns=columns, per_column=BOARD_PER_COLUMN)
         has_rows = bool(cards)
     else:
         ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
-        page = paginate(request, selectors.work_items_with_teams(user, ordered), per_page=50)
+        page = paginate(request, ordered, per_page=50, rows=lists.work_item_rows())
+        lists.attach_team_names(user, page.object_list)
         context["page"] = page
+        # Grouped by state (the table's row groups), in page order: what {% regroup %} did.
+        groups: list[dict[str, Any]] = []
+        for item in page.object_list:
+            if not groups or groups[-1]["grouper"] != item.state:
+                groups.append({"grouper": item.state, "list": []})
+            groups[-1]["list"].append(item)
+        for group in groups:
+            group["rows"] = rows.work_rows(request, group["list"], hide_state=True)
+        context["groups"] = groups
         has_rows = bool(page.object_list)
     context.update(
         filters=filters,
@@ -67,7 +82,7 @@ def _with_view(filters: WorkItemFilters, view: str) -> str:
 
 @require_GET
 def actions_export(request: HttpRequest) -> HttpResponse:
-    _filters, items = _filtered(request)
+    _filters, items = _filtered(request, flags=True)
     ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
     team_names = selectors.work_item_team_names(request.user, items)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
+from math import ceil
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -11,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
-from dashboard.okrs import selectors
+from dashboard.okrs import lists, selectors
 
 PER_PAGE = 25  # goals carry their key results, so a page is ~100 rows
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -32,10 +33,28 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
     return {"freshness": selectors.freshness(request.user)}
 
 
-def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE) -> Page:
-    """Page ``?page=N``; out-of-range or junk numbers give the nearest real page, not an error."""
-    paginator = Paginator(qs, per_page)
-    return paginator.get_page(request.GET.get("page"))
+def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE, *, rows: QuerySet[Any] | None = None) -> Page:
+    """Page ``?page=N``; out-of-range or junk numbers give the nearest real page, not an error
+    (as ``Paginator.get_page``).
+
+    Two queries, as count + page would be, but cheaper: the page's ids and the total come from
+    one narrow sorted query (:func:`lists.page_ids`), then only those rows are fetched with
+    their joins and prefetches, from ``rows`` (see :func:`lists.first_rows`; default ``qs``).
+    A page number past the end costs one count and one retry.
+    """
+    raw = request.GET.get("page") or "1"
+    number = int(raw) if raw.isdigit() else (0 if raw.lstrip("-").isdigit() else 1)
+    ids: list[int] = []
+    total: int | None = None
+    if number >= 1:
+        ids, total = lists.page_ids(qs, per_page, (number - 1) * per_page)
+    if total is None:  # past the end, or below 1: Paginator.get_page gives the last page
+        total = qs.order_by().count()
+        number = max(1, ceil(total / per_page))
+        ids = lists.page_ids(qs, per_page, (number - 1) * per_page)[0] if total else []
+    paginator = Paginator(ids, per_page)
+    paginator.count = total  # known already: the paginator must not count again
+    return Page(lists.in_order(qs if rows is None else rows, ids), number, paginator)
 
 
 def empty_state(freshness: dict[str, Any], *, filtered: bool, has_unfinished_runs: bool = False) -> str:

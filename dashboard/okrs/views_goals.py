@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard.okrs import selectors
+from dashboard.okrs import lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters
 from dashboard.okrs.models import Goal, ProgressSnapshot
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
@@ -25,23 +25,28 @@ SORTS: dict[str, tuple[str, list[Any]]] = {
     "updated": ("Recently updated", [F("updated_at").desc(nulls_last=True), "title"]),
 }
 DETAIL_SNAPSHOT_WEEKS = 26
+KEY_RESULT_SNAPSHOT_WEEKS = 12  # what the lists' sparklines show
 
 
-def _filtered_goals(request: HttpRequest) -> tuple[GoalFilters, str, QuerySet[Goal]]:
+def _filtered_goals(request: HttpRequest, *, flags: bool = False) -> tuple[GoalFilters, str, QuerySet[Goal]]:
+    """Filters, sort and the sorted goals; ``flags`` (stale, overdue) only where rows are read
+    from this query (the export): the page reads its rows by id."""
     user = request.user
     filters = GoalFilters(request.GET, path="/goals/", teams=selectors.visible_teams(user))
     sort = request.GET.get("sort", "attention")
     if sort not in SORTS:
         filters.errors.append(f"Unknown sort “{sort[:40]}”; sorted by what needs attention first.")
         sort = "attention"
-    goals = selectors.with_health_rank(filters.apply(selectors.visible_goals(user)))
+    goals = selectors.with_health_rank(filters.apply(selectors.visible_goals(user) if flags else selectors.visible_goals_base(user)))
     return filters, sort, goals.order_by(*SORTS[sort][1], "id")
 
 
 @require_GET
 def goals(request: HttpRequest) -> HttpResponse:
     filters, sort, qs = _filtered_goals(request)
-    page = paginate(request, selectors.goals_with_details(request.user, qs))
+    page = paginate(request, qs, rows=lists.goal_rows())
+    lists.attach_key_results(request.user, page.object_list)
+    lists.attach_recent_progress(page.object_list)
     context = page_context(request)
     context.update(
         filters=filters,
@@ -50,6 +55,7 @@ def goals(request: HttpRequest) -> HttpResponse:
         extra_hidden=[("sort", sort)] if sort != "attention" else [],
         sorts=[(key, label) for key, (label, _) in SORTS.items()],
         export_url=filters.url("/goals/export.csv"),
+        goal_rows=rows.goal_groups(page.object_list),
     )
     context["empty"] = "" if page.object_list else empty_state(context["freshness"], filtered=filters.active)
     return render_region(request, "okrs/goals.html", context, "listing")
@@ -57,7 +63,7 @@ def goals(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def goals_export(request: HttpRequest) -> HttpResponse:
-    _filters, _sort, qs = _filtered_goals(request)
+    _filters, _sort, qs = _filtered_goals(request, flags=True)
     qs = qs.select_related("team")
 
     def rows() -> Any:
@@ -71,28 +77,52 @@ def goals_export(request: HttpRequest) -> HttpResponse:
     return csv_response("okrhub-goals.csv", header, rows())
 
 
+def _detail_snapshots(goal: Goal, key_results: list[Any]) -> list[ProgressSnapshot]:
+    """The goal's snapshots of the last 26 weeks (returned) and each key result's of the last 12
+    (set as ``recent_snapshots``), oldest first: one query for both."""
+    now = timezone.now()
+    goal_since, kr_since = now - timedelta(weeks=DETAIL_SNAPSHOT_WEEKS), now - timedelta(weeks=KEY_RESULT_SNAPSHOT_WEEKS)
+    wanted = Q(goal=goal, taken_at__gte=goal_since) | Q(key_result_id__in=[kr.pk for kr in key_results], taken_at__gte=kr_since)
+    by_key_result: dict[int, list[ProgressSnapshot]] = {kr.pk: [] for kr in key_results}
+    goal_snapshots = []
+    for snapshot in ProgressSnapshot.objects.filter(wanted).order_by("taken_at", "id"):
+        if snapshot.goal_id == goal.pk:
+            goal_snapshots.append(snapshot)
+        if snapshot.key_result_id in by_key_result:
+            by_key_result[snapshot.key_result_id].append(snapshot)
+    for kr in key_results:
+        kr.recent_snapshots = by_key_result[kr.pk]
+    return goal_snapshots
+
+
 @require_GET
 def goal_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
     user = request.user
-    goal = selectors.visible_goals(user).select_related("team", "connector", "parent").filter(pk=goal_id).first()
+    # The goal's own raw JSON stays unread too: the page shows the mapped fields only.
+    wide = (*selectors.LIST_DEFER, "parent__raw", "parent__fingerprint", "parent__description", "team__raw", "team__fingerprint")
+    parent_visible = Exists(selectors.visible_goals_base(user).filter(pk=OuterRef("parent_id")))
+    goal = (
+        selectors.visible_goals(user)
+        .select_related("team", "connector", "parent")
+        .defer(*wide)
+        .annotate(parent_visible=parent_visible)
+        .filter(pk=goal_id)
+        .first()
+    )
     if goal is None:
         raise Http404("No such goal, or it is not visible to you.")
-    since = timezone.now() - timedelta(weeks=DETAIL_SNAPSHOT_WEEKS)
-    key_results = list(
-        selectors.visible_key_results(user)
-        .filter(goal=goal)
-        .order_by("title", "id")
-        .prefetch_related(selectors.recent_snapshots_prefetch())
-    )
+    light = (*selectors.LIST_DEFER, "description")
+    key_results = list(selectors.visible_key_results(user).defer(*selectors.LIST_DEFER).filter(goal=goal).order_by("title", "id"))
+    snapshots = _detail_snapshots(goal, key_results)
     context = page_context(request)
     context.update(
         goal=goal,
-        parent_visible=bool(goal.parent_id) and selectors.visible_goals_base(user).filter(pk=goal.parent_id).exists(),
+        parent_visible=bool(goal.parent_id) and goal.parent_visible,
         key_results=key_results,
-        snapshots=list(ProgressSnapshot.objects.filter(goal=goal, taken_at__gte=since).order_by("taken_at")),
-        check_ins=list(selectors.goal_check_ins(user, goal)),
-        children=list(selectors.visible_goals(user).filter(parent=goal).order_by("title")[:50]),
-        work_items=list(selectors.visible_work_items(user).filter(goal=goal).order_by("state", "due_date", "title")[:50]),
+        snapshots=snapshots,
+        check_ins=list(selectors.goal_check_ins(user, goal, key_result_ids=[kr.pk for kr in key_results])),
+        children=list(selectors.visible_goals(user).defer(*light).filter(parent=goal).order_by("title")[:50]),
+        work_items=list(selectors.visible_work_items(user).defer(*light).filter(goal=goal).order_by("state", "due_date", "title")[:50]),
         ancestors=[*selectors.team_ancestors(user, goal.team), goal.team] if goal.team else [],
     )
     return render(request, "okrs/goal_detail.html", context)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard.integrations.models import Connector
-from dashboard.okrs import selectors
+from dashboard.okrs import rows, selectors
 from dashboard.okrs.filters import TreeFilters
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, progress_cell, render_region
 
@@ -53,8 +53,9 @@ def teams(request: HttpRequest) -> HttpResponse:
         )
         truncated = len(roots) > MAX_ROWS
         by_connector: dict[int, dict[str, Any]] = {}
-        rollups = selectors.connector_rollups(goals)
-        for team in selectors.attach_rollups(roots[:MAX_ROWS], goals):
+        roots = roots[:MAX_ROWS]
+        rollups = selectors.attach_rollups_and_connectors(roots, goals)
+        for team in roots:
             tree = by_connector.get(team.connector_id)
             if tree is None:
                 connector: Connector = team.connector
@@ -62,13 +63,20 @@ def teams(request: HttpRequest) -> HttpResponse:
                 by_connector[connector.pk] = tree
                 trees.append(tree)
             tree["roots"].append(team)
+    child_query = filters.querystring(keep_extra=False)
+    rows_options = {"child_query": child_query, "truncated": truncated, "max_rows": MAX_ROWS}
+    for tree in trees:
+        tree["roots_html"] = rows.tree_items(request, tree["roots"], level=1, **rows_options)
+    if focus is not None:
+        focus["row_html"] = rows.focus_row(request, focus["team"], child_query)
+        focus["children_html"] = rows.tree_items(request, focus["children"], level=2, **rows_options)
     context.update(
         filters=filters,
         trees=trees,
         focus=focus,
         truncated=truncated,
         max_rows=MAX_ROWS,
-        child_query=filters.querystring(keep_extra=False),
+        child_query=child_query,
         export_url=filters.url("/teams/export.csv", keep_extra=False),
     )
     context["empty"] = "" if trees or focus else empty_state(context["freshness"], filtered=filters.active)
@@ -78,19 +86,23 @@ def teams(request: HttpRequest) -> HttpResponse:
 @require_GET
 def team_children(request: HttpRequest, team_id: int) -> HttpResponse:
     """The children of one team, as tree rows: what htmx loads when a row is expanded."""
+    if not selectors.visible_teams(request.user).filter(pk=team_id).exists():
+        raise Http404("No such team.")  # another member's team answers like a missing one
     filters = _filters(request)
     goals = _goals(request, filters)
     children = list(selectors.team_children(request.user, team_id, goals, only_matching=filters.limits_goals)[: MAX_ROWS + 1])
     level = request.GET.get("level", "1")
-    context = {
-        "rows": selectors.attach_rollups(children[:MAX_ROWS], goals),
-        "truncated": len(children) > MAX_ROWS,
-        "max_rows": MAX_ROWS,
-        "level": int(level) + 1 if level.isdigit() and int(level) < 50 else 2,
-        "child_query": filters.querystring(keep_extra=False),
-        "parent_id": team_id,
-    }
-    return render(request, "okrs/teams.html#rows", context)
+    shown = children[:MAX_ROWS]
+    selectors.attach_rollups(shown, goals)
+    rows_html = rows.tree_items(
+        request,
+        shown,
+        level=int(level) + 1 if level.isdigit() and int(level) < 50 else 2,
+        child_query=filters.querystring(keep_extra=False),
+        truncated=len(children) > MAX_ROWS,
+        max_rows=MAX_ROWS,
+    )
+    return render(request, "okrs/teams.html#rows", {"rows_html": rows_html, "parent_id": team_id})
 
 
 @require_GET

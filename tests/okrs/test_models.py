@@ -13,7 +13,7 @@ from django.utils import timezone
 from connectors.base import HEALTH_LABELS, STATE_LABELS, Health, State, clamp_progress, progress_between, resolve_state
 from dashboard.integrations.models import Credential
 from dashboard.integrations.services.sync import create_runs, run_sync
-from dashboard.okrs import selectors
+from dashboard.okrs import lists, selectors
 from dashboard.okrs.models import HEALTH_CHOICES, STATE_CHOICES, Goal, ProgressSnapshot, Team
 from tests.factories import (
     ConnectorFactory,
@@ -123,8 +123,8 @@ def test_sparkline_uses_recent_snapshots_in_time_order():
     ProgressSnapshot.objects.create(goal=goal, taken_at=now - timedelta(weeks=30), progress=99.0)  # too old for the list
     ProgressSnapshot.objects.create(goal=goal, taken_at=now - timedelta(days=1), progress=30.0)
     ProgressSnapshot.objects.create(goal=goal, taken_at=now - timedelta(days=8), progress=10.0)
-    (row,) = selectors.goals_with_details(cred.owner, selectors.visible_goals(cred.owner))
-    assert [s.progress for s in row.recent_snapshots] == [10.0, 30.0]
+    (row,) = lists.attach_recent_progress(list(selectors.goals_with_details(cred.owner, selectors.visible_goals(cred.owner))))
+    assert row.recent_progress == [10.0, 30.0]
 
 
 # -- visibility ------------------------------------------------------------------------------------

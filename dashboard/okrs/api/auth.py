@@ -7,12 +7,14 @@ CSRF check; token requests need not, as a browser never attaches the header by i
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
@@ -23,6 +25,19 @@ from dashboard.accounts.tokens import authenticate_token
 from dashboard.okrs.api.errors import ApiError, NotAuthenticated, RateLimited
 
 RATE_WINDOW_SECONDS = 60
+logger = logging.getLogger(__name__)
+# Used only while the shared cache is unreachable (tests/reliability/test_redis_outage.py).
+_LOCAL_COUNTS = LocMemCache("okrhub-api-rate", {"TIMEOUT": RATE_WINDOW_SECONDS * 2})
+
+
+def _count(store: Any, key: str) -> int:
+    if store.add(key, 1, RATE_WINDOW_SECONDS * 2):
+        return 1
+    try:
+        return int(store.incr(key))
+    except ValueError:  # expired between add and incr
+        store.set(key, 1, RATE_WINDOW_SECONDS * 2)
+        return 1
 
 
 def check_rate_limit(token: ApiToken) -> None:
@@ -33,14 +48,11 @@ def check_rate_limit(token: ApiToken) -> None:
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
     key = f"api-rate:{token.pk}:{window}"
-    if cache.add(key, 1, RATE_WINDOW_SECONDS * 2):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, RATE_WINDOW_SECONDS * 2)
-            count = 1
+    try:
+        count = _count(cache, key)
+    except Exception:  # the shared cache (Redis) is down: limit per process rather than answer 500
+        logger.warning("API rate limit: the shared cache is unreachable; counting in this process")
+        count = _count(_LOCAL_COUNTS, key)
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
         raise RateLimited(limit, retry_after)

@@ -1,0 +1,339 @@
+"""The repeated rows of the dashboard lists, as HTML built in Python in one pass (issue #8, "Speed").
+
+A list page shows up to ~100 rows; rendering each through template includes and a dozen template
+tags cost more than every SQL query of the page together. The markup here is the one the
+templates had, node for node; the templates keep the page around it. Every vendor value is
+escaped (``html.escape``, what Django's ``escape`` does); the fragments from the display tags
+(chips, bars, sparklines) are already safe.
+
+Other apps' per-row entry points (``writes/_entry_*.html``) stay templates: :class:`Entry` renders
+the compiled template with a light context, so changes to them show up here unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+from django.http import HttpRequest
+from django.template import Context
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from connectors.base import HEALTH_LABELS, OUTCOME_LABELS, STATE_LABELS
+from dashboard.okrs.filters import KIND_LABELS
+from dashboard.okrs.templatetags.okrs import (
+    due_text,
+    health_chip,
+    num,
+    owners,
+    progress_bar,
+    safe_url,
+    sparkline_values,
+    staleness,
+    vendor_link,
+    vendor_mark,
+    vendor_status,
+)
+
+
+class Entry:
+    """One ``writes/_entry_*.html`` template for many rows: its compiled nodes are rendered per
+    row inside one context (with the request and user, as a page's context has them), instead
+    of one template render, with its context set-up, per row."""
+
+    def __init__(self, request: HttpRequest, template_name: str, name: str) -> None:
+        self.request = request
+        self.template_name = template_name
+        self.name = name
+
+    def render(self, items: list[Any]) -> list[str]:
+        if not items:
+            return []
+        template = get_template(self.template_name).template  # type: ignore[attr-defined]
+        context = Context({"request": self.request, "user": getattr(self.request, "user", None)}, autoescape=True)
+        parts = []
+        # What Template.render does around its nodes, done once for all rows.
+        with context.render_context.push_state(template), context.bind_template(template):
+            for item in items:
+                with context.push({self.name: item}):
+                    parts.append(str(template.nodelist.render(context)))
+        return parts
+
+
+def goal_url_prefix() -> str:
+    """``/goals/`` (whatever the URL configuration says): row links are this plus ``<pk>/``."""
+    return reverse("okrs:goal_detail", args=[0])[: -len("0/")]
+
+
+def _why(item: Any) -> str:
+    """The "Why" cell of an attention row: overdue and stale flags, else the reported health."""
+    overdue = getattr(item, "is_overdue", False)
+    stale = staleness(item)
+    parts = f'<span class="flag flag-overdue">{escape(due_text(item))}</span> ' if overdue else ""
+    if stale:
+        parts += f'<span class="flag flag-stale">{escape(stale)}</span>'
+    if not overdue and not stale:
+        health = HEALTH_LABELS.get(item.health or "unknown", HEALTH_LABELS["unknown"])
+        parts += f'<span class="muted">Reported {escape(health.lower())}</span>'
+    return parts
+
+
+def _row_classes(item: Any, first: str = "") -> str:
+    classes = first
+    if getattr(item, "is_overdue", False):
+        classes += " is-overdue" if classes else "is-overdue"
+    if getattr(item, "is_stale", False):
+        classes += " is-stale"
+    return classes
+
+
+def _owners_or_none(item: Any) -> str:
+    return escape(owners(item.owners) or "No owner")
+
+
+# -- goals ------------------------------------------------------------------------------------
+
+
+def goal_groups(goals: Iterable[Any]) -> SafeString:
+    """The goals list: per goal a ``<tbody>`` with the goal row and its key-result rows."""
+    prefix = goal_url_prefix()
+    out: list[str] = []
+    for g in goals:
+        meta = [escape(g.team.name) + " · " if g.team else "", _owners_or_none(g)]
+        if g.state != "active":
+            meta.append(" · " + escape(STATE_LABELS.get(g.state or "", g.state or "")))
+        if g.outcome:
+            meta.append(" · " + escape(OUTCOME_LABELS.get(g.outcome, "")))
+        if safe_url(g.url):
+            meta.append(" · " + str(vendor_link(g)))
+        due = escape(due_text(g))
+        stale = staleness(g)
+        due_cell = f'<span class="flag flag-overdue">{due}</span>' if g.is_overdue else (f'<span class="muted">{due}</span>' if due else "")
+        stale_cell = f'<span class="flag flag-stale">{escape(stale)}</span>' if stale else ""
+        out.append(
+            '<tbody class="goal-group">\n'
+            f'<tr class="{_row_classes(g, "goal-row")}" data-goal="{g.pk}">\n'
+            f'  <td data-label="Goal" class="cell-title">\n'
+            f'    {vendor_mark(g.vendor)} <a class="goal-link" href="{prefix}{g.pk}/">{escape(g.title)}</a>\n'
+            f'    <div class="meta">{"".join(meta)}</div>\n'
+            "  </td>\n"
+            f'  <td data-label="Health">{health_chip(g.health)}<div>{vendor_status(g)}</div></td>\n'
+            f'  <td data-label="Progress" class="cell-progress">{progress_bar(g.progress)} {sparkline_values(g.recent_progress, g.progress)}</td>\n'
+            f'  <td data-label="Due" class="cell-due">{due_cell} {stale_cell}</td>\n'
+            "</tr>\n"
+        )
+        for kr in g.visible_key_results:
+            kr_meta = escape(owners(kr.owners))
+            if kr.current is not None:
+                kr_meta += (" · " if kr.owners else "") + num(kr.current)
+                if kr.target is not None:
+                    kr_meta += " of " + num(kr.target)
+                kr_meta += " " + escape(kr.unit or "")
+            out.append(
+                '<tr class="kr-row">\n'
+                '  <td data-label="Key result" class="cell-title"><span class="kr-tag" aria-hidden="true">KR</span>'
+                f'<span class="visually-hidden">Key result:</span> {escape(kr.title)}\n'
+                f'    <div class="meta">{kr_meta}</div></td>\n'
+                f'  <td data-label="Health">{health_chip(kr.health)}<div>{vendor_status(kr)}</div></td>\n'
+                f'  <td data-label="Progress" class="cell-progress">{progress_bar(kr.progress, "Key result progress")}</td>\n'
+                f'  <td data-label="Due" class="cell-due{"" if kr.due_date else " is-blank"}"><span class="muted">{escape(due_text(kr))}</span></td>\n'
+                "</tr>\n"
+            )
+        out.append("</tbody>\n")
+    return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
+
+
+def review_goal_rows(goals: Iterable[Any]) -> SafeString:
+    """Goals needing attention (review page): title, team and owners, health, progress, why."""
+    prefix = goal_url_prefix()
+    out: list[str] = []
+    for g in goals:
+        meta = (escape(g.team.name) + " · " if g.team else "") + _owners_or_none(g)
+        if safe_url(g.url):
+            meta += " · " + str(vendor_link(g))
+        out.append(
+            f'<tr class="{_row_classes(g)}">\n'
+            f'  <td data-label="Goal" class="cell-title">{vendor_mark(g.vendor)} <a href="{prefix}{g.pk}/">{escape(g.title)}</a>\n'
+            f'    <div class="meta">{meta}</div></td>\n'
+            f'  <td data-label="Health">{health_chip(g.health)}<div>{vendor_status(g)}</div></td>\n'
+            f'  <td data-label="Progress" class="cell-progress">{progress_bar(g.progress)} {sparkline_values(g.recent_progress, g.progress)}</td>\n'
+            f'  <td data-label="Why" class="why">{_why(g)}</td>\n'
+            "</tr>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
+
+
+def attention_rows(goals: Iterable[Any]) -> SafeString:
+    """The overview's "Needs attention" rows."""
+    prefix = goal_url_prefix()
+    out: list[str] = []
+    for g in goals:
+        team = f' <span class="muted">· {escape(g.team.name)}</span>' if g.team else ""
+        out.append(
+            f'<tr class="{_row_classes(g)}">\n'
+            f'  <td data-label="Goal">{vendor_mark(g.vendor)} <a href="{prefix}{g.pk}/">{escape(g.title)}</a>{team}</td>\n'
+            f'  <td data-label="Health">{health_chip(g.health)} {vendor_status(g)}</td>\n'
+            f'  <td data-label="Progress">{progress_bar(g.progress)}</td>\n'
+            f'  <td data-label="Why" class="why">{_why(g)}</td>\n'
+            "</tr>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
+
+
+# -- work items -------------------------------------------------------------------------------
+
+
+def work_rows(request: HttpRequest, items: Iterable[Any], *, hide_state: bool = False) -> SafeString:
+    """Work-item table rows (actions table, review)."""
+    items = list(items)
+    entries = Entry(request, "writes/_entry_action.html", "w").render(items)
+    out: list[str] = []
+    for w, entry in zip(items, entries, strict=True):
+        teams = ", ".join(escape(name) for name in w.visible_team_names)
+        meta = teams + (" · " if w.visible_team_names else "") + _owners_or_none(w)
+        if safe_url(w.url):
+            meta += " · " + str(vendor_link(w))
+        meta += entry
+        due = escape(due_text(w))
+        due_cell = f'<span class="flag flag-overdue">{due}</span>' if w.is_overdue else f'<span class="muted">{due}</span>'
+        state = "" if hide_state else f'  <td data-label="State">{escape(STATE_LABELS.get(w.state or "", w.state or ""))}</td>\n'
+        out.append(
+            f'<tr class="{"is-overdue" if w.is_overdue else ""}" data-item="{w.pk}">\n'
+            f'  <td data-label="Item" class="cell-title">{vendor_mark(w.vendor)} <span class="kind">{escape(KIND_LABELS.get(w.kind or "", w.kind or ""))}</span> {escape(w.title)}\n'
+            f'    <div class="meta">{meta}</div></td>\n'
+            f"{state}"
+            f'  <td data-label="Health">{health_chip(w.health)}<div>{vendor_status(w)}</div></td>\n'
+            f'  <td data-label="Progress" class="cell-progress">{progress_bar(w.progress)}</td>\n'
+            f'  <td data-label="Due" class="cell-due">{due_cell}</td>\n'
+            "</tr>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
+
+
+def board_cards(request: HttpRequest, items: Iterable[Any]) -> SafeString:
+    """The cards of one board column."""
+    items = list(items)
+    entries = Entry(request, "writes/_entry_action.html", "w").render(items)
+    out: list[str] = []
+    for w, entry in zip(items, entries, strict=True):
+        due = escape(due_text(w))
+        due_html = f'<span class="flag flag-overdue">{due}</span>' if w.is_overdue else (f'<span class="muted">{due}</span>' if due else "")
+        link = f"<div>{vendor_link(w)}</div>" if safe_url(w.url) else ""
+        out.append(
+            f'<li class="card-item{" is-overdue" if w.is_overdue else ""}" data-item="{w.pk}">\n'
+            f'  <div class="card-title">{vendor_mark(w.vendor)} {escape(w.title)}</div>\n'
+            f"  <div>{health_chip(w.health)} {vendor_status(w)}</div>\n"
+            f"  {progress_bar(w.progress)}\n"
+            f'  <div class="meta">{escape(KIND_LABELS.get(w.kind or "", w.kind or ""))} · {_owners_or_none(w)}</div>\n'
+            f"  {due_html}\n"
+            f"  {link}\n"
+            f"  <div>{entry}</div>\n"
+            "</li>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def search_goal_items(goals: Iterable[Any]) -> SafeString:
+    prefix = goal_url_prefix()
+    return mark_safe(  # noqa: S308 - vendor text escaped
+        "".join(
+            f'<li>{vendor_mark(g.vendor)} {health_chip(g.health)} <a href="{prefix}{g.pk}/">{escape(g.title)}</a> '
+            f'<span class="muted">{escape(owners(g.owners))}{" · " + escape(g.team.name) if g.team else ""}</span> {progress_bar(g.progress)}</li>'
+            for g in goals
+        )
+    )
+
+
+def search_key_result_items(key_results: Iterable[Any]) -> SafeString:
+    prefix = goal_url_prefix()
+    out = []
+    for k in key_results:
+        goal = f' <span class="muted">in</span> <a href="{prefix}{k.goal_id}/">{escape(k.goal.title)}</a>' if k.goal else ""
+        out.append(
+            f"<li>{vendor_mark(k.vendor)} {health_chip(k.health)} {escape(k.title)}{goal} "
+            f'<span class="muted">{escape(owners(k.owners))}</span> {progress_bar(k.progress)}</li>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
+
+
+def search_work_items(items: Iterable[Any]) -> SafeString:
+    return mark_safe(  # noqa: S308 - vendor text escaped
+        "".join(
+            f'<li>{vendor_mark(w.vendor)} {health_chip(w.health)} <span class="kind">{escape(KIND_LABELS.get(w.kind or "", w.kind or ""))}</span> '
+            f'{escape(w.title)} <span class="muted">{escape(owners(w.owners))}</span> {vendor_link(w, "Open")}</li>'
+            for w in items
+        )
+    )
+
+
+# -- team tree --------------------------------------------------------------------------------
+
+
+def tree_row(team: Any, level: int, child_query: str, entry: str) -> str:
+    """One team's row: twisty, name, rolled-up progress, counts per health, goal count."""
+    pk = team.pk
+    query = escape(child_query)
+    has_children = getattr(team, "has_children", False)
+    twisty = (
+        f'<a class="toggle" href="/teams/?team={pk}{"&amp;" + query if child_query else ""}" '
+        f'aria-label="Show sub-teams of {escape(team.name)}"><span aria-hidden="true">▸</span></a>'
+        if has_children
+        else ""
+    )
+    counts = "".join(
+        f'<span class="chip chip-{key} chip-sm">{count} {escape(label.lower())}</span>'
+        for key, label in HEALTH_LABELS.items()
+        if (count := int(getattr(team, f"rollup_{key}", 0) or 0))
+    )
+    goals = team.rollup_goals
+    return (
+        f'<div class="tree-row" style="--level: {level}">\n'
+        f'  <span class="twisty">{twisty}</span>\n'
+        f'  <span class="tree-name">{vendor_mark(team.vendor)} <a href="/goals/?team={pk}" class="team-link">{escape(team.name)}</a></span>\n'
+        f'  <span class="tree-progress">{progress_bar(team.rollup_progress, "Rolled-up progress")}</span>\n'
+        f'  <span class="tree-health">{counts}</span>\n'
+        f'  <span class="tree-goals muted"><a href="/goals/?team={pk}">{goals} goal{"" if goals == 1 else "s"}</a> · '
+        f'<a href="/actions/?team={pk}">actions</a> {entry}</span>\n'
+        "</div>\n"
+    )
+
+
+def tree_items(request: HttpRequest, teams: Iterable[Any], *, level: int, child_query: str, truncated: bool, max_rows: int) -> SafeString:
+    """Tree items of one level; a team with sub-teams gets the URL htmx loads them from."""
+    teams = list(teams)
+    entries = Entry(request, "writes/_entry_team.html", "team").render(teams)
+    query = escape(child_query)
+    out: list[str] = []
+    for team, entry in zip(teams, entries, strict=True):
+        pk = team.pk
+        if getattr(team, "has_children", False):
+            expand = (
+                f' aria-expanded="false" data-children-url="/teams/{pk}/children/?{query + "&amp;" if child_query else ""}level={level}"'
+            )
+            group = f'  <ul role="group" id="children-{pk}" hidden></ul>\n'
+        else:
+            expand = group = ""
+        out.append(
+            f'<li role="treeitem" aria-level="{level}" class="tree-item" data-team="{pk}"{expand}>\n'
+            f"  {tree_row(team, level, child_query, entry)}"
+            f"{group}"
+            "</li>\n"
+        )
+    if not out:
+        text = "No sub-team has goals matching these filters." if child_query else "No sub-teams."
+        out.append(f'<li class="tree-empty muted" role="none">{text}</li>\n')
+    if truncated:
+        out.append(f'<li class="muted" role="none">Showing the first {max_rows}; use the filters to narrow down.</li>\n')
+    return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
+
+
+def focus_row(request: HttpRequest, team: Any, child_query: str) -> SafeString:
+    """The focused team's own row, at the top of its subtree."""
+    entry = Entry(request, "writes/_entry_team.html", "team").render([team])[0]
+    return mark_safe(tree_row(team, 1, child_query, entry))  # noqa: S308 - vendor text escaped in tree_row
