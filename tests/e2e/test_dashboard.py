@@ -158,9 +158,11 @@ def threaded_sync(monkeypatch):
 
 
 def test_sync_now_bar_progresses_and_finishes(page: Page, live_server, sandbox_factory, threaded_sync, artifacts_dir):
-    sandbox, server = sandbox_factory("ogsm", seed=5, size="small", faults="latency=400ms")  # a few 1 s polls long
+    # North reads six streams in a few hundred requests: with 60 ms each the sync lasts several
+    # 1 s polls, so the bar has to show progress between 0 and 100.
+    sandbox, server = sandbox_factory("north", seed=5, size="small", faults="latency=60ms")
     user = UserFactory(username="sam")
-    connector = ConnectorFactory(vendor="ogsm", name="OGSM sandbox", base_url=server.url)
+    connector = ConnectorFactory(vendor="north", name="North sandbox", base_url=server.url)
     CredentialFactory(owner=user, connector=connector, secret=dict(sandbox.credentials[0].secret))
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server.url, "sam")
