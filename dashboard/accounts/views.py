@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 
+logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 15 * 60
+# While the shared cache (Redis) is unreachable, failures are counted in this process instead:
+# sign-in keeps working, and keeps a limit, rather than answering 500 (tests/reliability).
+_LOCAL_COUNTS = LocMemCache("okrhub-login-failures", {"TIMEOUT": WINDOW_SECONDS})
 
 
 def _keys(request: HttpRequest) -> list[str]:
@@ -22,16 +28,28 @@ def _keys(request: HttpRequest) -> list[str]:
 
 def _too_many(request: HttpRequest) -> bool:
     limit = settings.LOGIN_ATTEMPTS_PER_15_MINUTES
-    return any((cache.get(k) or 0) >= limit for k in _keys(request))
+    keys = _keys(request)
+    try:
+        return any((cache.get(k) or 0) >= limit for k in keys)
+    except Exception:  # the shared cache is down
+        logger.warning("login rate limit: the shared cache is unreachable; counting failures in this process")
+        return any((_LOCAL_COUNTS.get(k) or 0) >= limit for k in keys)
+
+
+def _count(store: Any, key: str) -> None:
+    if not store.add(key, 1, WINDOW_SECONDS):
+        try:
+            store.incr(key)
+        except ValueError:  # expired between add and incr
+            store.set(key, 1, WINDOW_SECONDS)
 
 
 def _record_failure(request: HttpRequest) -> None:
     for key in _keys(request):
-        if not cache.add(key, 1, WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, WINDOW_SECONDS)
+        try:
+            _count(cache, key)
+        except Exception:  # the shared cache is down
+            _count(_LOCAL_COUNTS, key)
 
 
 @method_decorator(login_not_required, name="dispatch")
