@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from dashboard.core.queue import queue_reachable
 from dashboard.okrs import lists, selectors
 
 PER_PAGE = 25  # goals carry their key results, so a page is ~100 rows
@@ -29,8 +30,9 @@ def render_region(request: HttpRequest, template: str, context: dict[str, Any], 
 
 
 def page_context(request: HttpRequest) -> dict[str, Any]:
-    """What every page shows: when its data was last synced, and whether a sync failed."""
-    return {"freshness": selectors.freshness(request.user)}
+    """What every page shows: when its data was last synced, whether a sync failed, and whether
+    syncing is paused because the task queue is unreachable."""
+    return {"freshness": selectors.freshness(request.user), "queue_down": not queue_reachable()}
 
 
 def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE, *, rows: QuerySet[Any] | None = None) -> Page:

@@ -140,7 +140,6 @@ def test_sign_in_and_the_api_work_while_redis_is_down(on_throwaway_redis, django
     assert guesser.post("/accounts/login/", {"username": "redisless", "password": "pw-Secret-123"}).status_code == 429
 
 
-@pytest.mark.xfail(strict=True, reason="MISSING: no page says that syncing is paused while the task queue (Redis) is unreachable")
 def test_pages_say_that_syncing_is_paused_while_the_queue_is_down(on_throwaway_redis, sandbox_factory, broker):
     """Must survive: the user's understanding. While the task queue is unreachable, pages say that
     syncing is paused (not just the result of a failed "sync now")."""
