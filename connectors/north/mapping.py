@@ -6,13 +6,10 @@ unknown fields stay in ``raw``. A bad value degrades that one field, never the r
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-
-import nh3
 
 from connectors.base import (
     CheckInRecord,
@@ -30,10 +27,10 @@ from connectors.base import (
     progress_between,
     resolve_state,
 )
+from connectors.text import plain_text, sanitise_html
 
 HEALTH = {"on-track": Health.ON_TRACK, "behind": Health.NEEDS_ATTENTION, "at-risk": Health.OFF_TRACK}
 OUTCOME = {"completed": Outcome.ACHIEVED, "partial": Outcome.PARTIAL, "missed": Outcome.MISSED, "dropped": Outcome.DROPPED}
-SAFE_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a"}
 SUBJECT_PREFIX = {Kind.GOAL: "goal", Kind.KEY_RESULT: "key_result", Kind.WORK_ITEM: "initiative"}
 
 
@@ -79,20 +76,6 @@ def parse_date(value: Any) -> date | None:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         return None
-
-
-def safe_html(text: Any) -> str:
-    """Vendor text as sanitised HTML: basic formatting only, links get rel=noopener."""
-    if not isinstance(text, str) or not text:
-        return ""
-    return nh3.clean(text, tags=SAFE_TAGS, attributes={"a": {"href"}}, url_schemes={"http", "https", "mailto"}, link_rel="noopener")
-
-
-def plain_text(text: Any) -> str:
-    """Vendor text as plain text: tags (and script/style content) dropped, entities decoded."""
-    if not isinstance(text, str) or not text:
-        return ""
-    return html.unescape(nh3.clean(text, tags=set())).strip()
 
 
 def health_of(status: Any) -> Health:
@@ -245,7 +228,7 @@ def map_goal(
         last_check_in_at=last_check_in_at,
         start_date=parse_date(raw.get("start_date")),
         due_date=parse_date(raw.get("end_date", raw.get("due_date"))),
-        description=safe_html(raw.get("description")),
+        description=sanitise_html(raw.get("description")),
         url=links.of("goals", goal_id) if links else None,
         updated_at=parse_datetime(raw.get("updated_at")),
         raw=dict(raw),
@@ -323,7 +306,7 @@ def map_initiative(raw: Mapping[str, Any], names: Mapping[str, str], links: WebL
         progress=fraction_to_percent(raw.get("progress")),
         start_date=parse_date(raw.get("start_date")),
         due_date=parse_date(raw.get("due_date", raw.get("end_date"))),
-        description=safe_html(raw.get("description")),
+        description=sanitise_html(raw.get("description")),
         labels=(f"priority:{priority}",) if isinstance(priority, str) and priority else (),
         url=links.of("initiatives", init_id) if links else None,
         updated_at=parse_datetime(raw.get("updated_at")),

@@ -11,8 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import nh3
-
 from connectors.base import (
     GoalRecord,
     Health,
@@ -23,6 +21,7 @@ from connectors.base import (
     clamp_progress,
     resolve_state,
 )
+from connectors.text import sanitise_html
 
 # Traffic light -> health (issue #5). The middle value has several spellings in the wild.
 TRAFFIC_LIGHT_HEALTH: Mapping[str, Health] = {
@@ -47,28 +46,13 @@ STATUS_STATE: Mapping[str, State] = {
     "completed": State.DONE,
 }
 
-# The sanitiser's allow-list (connector_common.md): basic formatting and plain links only.
-SAFE_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a"}
-SAFE_ATTRIBUTES = {"a": {"href"}}
-SAFE_URL_SCHEMES = {"http", "https", "mailto"}
-
 OBJECTIVE_PREFIX = "objective-"
 GOAL_PREFIX = "goal-"
 
 
 def sanitize_html(html: Any) -> str:
-    """Vendor HTML -> HTML that is safe to render: no script/style (content dropped too), no
-    event-handler attributes, no javascript: or data: links; links get rel=noopener."""
-    if not isinstance(html, str) or not html.strip():
-        return ""
-    return nh3.clean(
-        html,
-        tags=SAFE_TAGS,
-        attributes=SAFE_ATTRIBUTES,
-        url_schemes=SAFE_URL_SCHEMES,
-        clean_content_tags={"script", "style"},
-        link_rel="noopener noreferrer",
-    ).strip()
+    """Vendor HTML -> HTML that is safe to render (the shared policy in connectors/text.py)."""
+    return sanitise_html(html, link_rel="noopener noreferrer")
 
 
 def id_of(value: Any) -> str | None:

@@ -12,11 +12,8 @@ import html
 import json
 from typing import Any
 
-import nh3
+from connectors.text import sanitise_html
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a"}
-ALLOWED_ATTRIBUTES = {"a": {"href"}}
-URL_SCHEMES = {"http", "https", "mailto"}
 _BLOCKS = {"paragraph", "heading", "blockquote", "codeBlock", "listItem"}
 
 
@@ -122,7 +119,7 @@ def _render(node: Any) -> str:
 
 
 def sanitise(fragment: str) -> str:
-    return nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener")
+    return sanitise_html(fragment)
 
 
 def to_html(value: Any) -> str:
