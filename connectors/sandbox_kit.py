@@ -16,7 +16,7 @@ Fault spec (``--faults``), comma separated, every part optional::
     truncated=0.01          rate of answers whose JSON body is cut in half
     seed=7                  random seed for the rates (deterministic runs)
     script=ok|500|429|ok    a deterministic sequence, one entry per request, consumed first
-    match=/api/orgs         apply faults only to paths containing this text
+    match=/api/orgs         apply faults (latency too) only to paths containing this text
 
 Script entries: ``ok``, ``500``, ``502``, ``503``, ``429``, ``timeout``, ``badjson``, ``truncated``.
 Faults can be changed at run time: ``sandbox.faults = FaultSpec.parse("...")`` or through the
@@ -157,7 +157,7 @@ class FaultInjector:
         if path.startswith("/__sandbox__/"):
             return self._control(environ, start_response)
         spec = self._spec
-        if spec.latency:
+        if spec.latency and (not spec.match or spec.match in path):
             time.sleep(spec.latency)
         choice = self._choose(path)
         if choice == "ok":

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from dashboard.celery import app as celery_app
 from dashboard.integrations.models import Credential, SyncRun
@@ -102,8 +103,10 @@ def broker(redis_url: str) -> Iterator[dict[str, str]]:
 
     def reconnect(**conf: Any) -> None:
         celery_app.conf.update(**conf)
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # The app's connection pool lives in kombu's global pool groups, keyed by broker URL and
+        # options: closing it alone leaves a closed pool there for the next test with the same
+        # Redis ("Acquire on closed pool"). reset() closes every pool and empties the groups.
+        kombu_pools.reset()
         celery_app._pool = None
         celery_app.__dict__.pop("amqp", None)  # rebuilt with the new default queue
 
