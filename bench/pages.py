@@ -73,6 +73,8 @@ class Timing:
     p95_ms: float
     export: bool
     sql_ms: float = 0.0  # median time spent in the database per request (the rest is Python: view + template)
+    cold_ms: float = 0.0  # the first request with the page-data cache empty (dashboard/okrs/cache.py)
+    cold_queries: int = 0
 
 
 def _request(client: Any, path: str, htmx: bool) -> tuple[int, float]:
@@ -104,19 +106,30 @@ class QueryCounter:
 
 
 def count_queries(client: Any, path: str, htmx: bool) -> tuple[int, int]:
+    return timed_queries(client, path, htmx)[:2]
+
+
+def timed_queries(client: Any, path: str, htmx: bool) -> tuple[int, int, float]:
+    """(status, SQL statements, server ms) of one request."""
     from django.db import connection
 
     counter = QueryCounter()
     with connection.execute_wrapper(counter):
-        status, _ = _request(client, path, htmx)
-    return status, counter.count
+        status, ms = _request(client, path, htmx)
+    return status, counter.count, ms
 
 
 def measure_all(client: Any, cases: list[tuple[str, str, bool, bool]], runs: int) -> list[Timing]:
     """Warm up, count queries, then time the cases round-robin (run 1 of every page, run 2, ...),
     so drift on a shared machine touches every page alike, the trivial one included."""
+    from django.core.cache import cache
+
     counted = []
+    cold: list[tuple[int, float]] = []
     for _name, path, htmx, _export in cases:
+        cache.clear()  # the page's first request after a sync (or after the cache expired)
+        _status, cold_queries, cold_ms = timed_queries(client, path, htmx)
+        cold.append((cold_queries, cold_ms))
         for _ in range(WARMUP):
             _request(client, path, htmx)
         counted.append(count_queries(client, path, htmx))
@@ -131,8 +144,10 @@ def measure_all(client: Any, cases: list[tuple[str, str, bool, bool]], runs: int
                 samples[index].append(_request(client, path, htmx)[1])
             sql[index].append(timer.seconds * 1000)
     return [
-        Timing(name, path, status, queries, median(times), percentile(times, 95), export, median(sql_times))
-        for (name, path, htmx, export), (status, queries), times, sql_times in zip(cases, counted, samples, sql, strict=True)
+        Timing(name, path, status, queries, median(times), percentile(times, 95), export, median(sql_times), cold_ms, cold_queries)
+        for (name, path, htmx, export), (status, queries), times, sql_times, (cold_queries, cold_ms) in zip(
+            cases, counted, samples, sql, cold, strict=True
+        )
     ]
 
 
@@ -187,7 +202,7 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
     big_size = size if size != "tiny" else "small"
     section = Section(
         title="Pages (issue #8): server time and SQL queries of each page and partial at two sizes",
-        headers=["page", "size", "status", "queries", "median ms", "p95 ms", "x trivial", "of which SQL ms"],
+        headers=["page", "size", "status", "queries", "median ms", "p95 ms", "x trivial", "of which SQL ms", "cold ms", "cold queries"],
     )
     results: dict[str, tuple[str, Timing, list[Timing]]] = {}
     for each in (small_size, big_size):
@@ -207,6 +222,8 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
                 f"{trivial.p95_ms:.1f}",
                 "1.00x",
                 f"{trivial.sql_ms:.1f}",
+                f"{trivial.cold_ms:.1f}",
+                str(trivial.cold_queries),
             ]
         )
         for t in timings:
@@ -221,6 +238,8 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
                     f"{t.p95_ms:.1f}",
                     f"{ratio:.2f}x",
                     f"{t.sql_ms:.1f}",
+                    f"{t.cold_ms:.1f}",
+                    str(t.cold_queries),
                 ]
             )
             section.data.append(
@@ -236,12 +255,21 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
                     "ratio": ratio,
                     "export": t.export,
                     "trivial_median_ms": trivial.median_ms,
+                    "cold_ms": t.cold_ms,
+                    "cold_queries": t.cold_queries,
                 }
             )
     section.notes.append(
         f"{runs} timed requests per page after {WARMUP} warm-up requests; server time is the in-process wall time of "
         "django.test.Client.get (middleware, view, template, content consumed); DEBUG off. "
         "'of which SQL ms': median time inside the database driver per request; the rest is Python (ORM, view, template)."
+    )
+    section.notes.append(
+        "Dashboard pages keep their data-derived parts (counts, roll-ups, sorted ids) in a cache keyed by the user, "
+        "the data version of each credential they see (bumped by every sync, write-back, disconnect or sharing change), "
+        "the page's parameters and a one-minute clock bucket (dashboard/okrs/cache.py). The timed medians are requests "
+        "with that cache warm, as for anyone reopening a page between syncs; 'cold ms' / 'cold queries' are the first "
+        "request after the cache was emptied (after a sync), which the query bound is also checked on."
     )
     section.notes.append(
         "CSV exports stream every matching row: their time grows with the data by design, so only their query count is gated."
@@ -259,13 +287,20 @@ def _checks(section: Section, results: dict[str, tuple[str, Timing, list[Timing]
         section.check("#8", f"{t.name}: answers 200", f"{before.status} / {t.status}", "200", ok_status)
         if not ok_status:
             continue
-        section.check("#8", f"{t.name}: at most {QUERY_LIMIT} queries", f"{t.queries}", f"<= {QUERY_LIMIT}", t.queries <= QUERY_LIMIT)
+        most = max(t.queries, t.cold_queries)
         section.check(
             "#8",
-            f"{t.name}: same query count at both sizes",
-            f"{before.queries} ({small_size}) / {t.queries} ({big_size})",
+            f"{t.name}: at most {QUERY_LIMIT} queries (warm / cold cache)",
+            f"{t.queries} / {t.cold_queries}",
+            f"<= {QUERY_LIMIT}",
+            most <= QUERY_LIMIT,
+        )
+        section.check(
+            "#8",
+            f"{t.name}: same query count at both sizes (warm / cold cache)",
+            f"{before.queries} / {before.cold_queries} ({small_size}); {t.queries} / {t.cold_queries} ({big_size})",
             "equal",
-            before.queries == t.queries,
+            (before.queries, before.cold_queries) == (t.queries, t.cold_queries),
         )
         if t.export:
             continue

@@ -23,6 +23,11 @@ class Connector(models.Model):
     options = models.JSONField(default=dict, blank=True, help_text="Vendor options, e.g. an Operately API profile.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped whenever data seen through this connector may have changed (sync, write-back,
+    # disconnect, sharing): part of the dashboard's cache keys, so a cached summary never
+    # outlives a change. One row per connector: a bump is a single-row UPDATE, so concurrent
+    # runs never deadlock on it.
+    data_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -94,6 +99,15 @@ class Credential(models.Model):
         if not self.secret_encrypted:
             raise crypto.DecryptionFailed("No secret is stored for this credential.")
         return crypto.decrypt_json(self.secret_encrypted)
+
+    @classmethod
+    def bump_data_version(cls, connector_id: int) -> None:
+        """Invalidate cached dashboard data of every credential of this connector (one UPDATE
+        of the connector's row).
+
+        Items belong to a connector and may be seen by several of its credentials, so a change
+        written through one credential is a change for all of them."""
+        Connector.objects.filter(pk=connector_id).update(data_version=models.F("data_version") + 1)
 
     def mark_needs_reentry(self, reason: str) -> None:
         self.status = self.Status.NEEDS_REENTRY

@@ -41,6 +41,11 @@ def first_rows(qs: QuerySet[M], limit: int, *, rows: QuerySet[M] | None = None) 
     return in_order(qs, list(narrow.values_list("pk", flat=True)[:limit]))
 
 
+def first_ids(qs: QuerySet[Any], limit: int) -> list[int]:
+    """The ids of ``qs[:limit]``, sorted and cut on the bare rows (no joins, no wide columns)."""
+    return list(qs.prefetch_related(None).select_related(None).values_list("pk", flat=True)[:limit])
+
+
 def page_ids(qs: QuerySet[Any], limit: int, offset: int) -> tuple[list[int], int | None]:
     """The ids of ``qs[offset:offset + limit]`` and the size of the whole ``qs``, in one query
     (a window count over the same scan the sort needs anyway). ``None`` for the size when the

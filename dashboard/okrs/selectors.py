@@ -37,17 +37,23 @@ _CACHE_ATTR = "_okrhub_visible_credentials"
 
 
 def _visible_credential_rows(user: UserLike) -> tuple[tuple[Any, ...], ...]:
-    """(id, last_success_at, last_sync_at, last_error, status) of each visible credential:
-    evaluated once per request (cached on the user object), for the id list and freshness."""
+    """(id, last_success_at, last_sync_at, last_error, status, connector data_version) of each visible
+    credential: evaluated once per request (cached on the user object), for the id list,
+    freshness and the cache key of :mod:`dashboard.okrs.cache`."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    rows = visible_credentials(user).values_list("id", "last_success_at", "last_sync_at", "last_error", "status")
+    rows = visible_credentials(user).values_list("id", "last_success_at", "last_sync_at", "last_error", "status", "connector__data_version")
     by_id = {row[0]: row for row in rows}  # the groups join can repeat a credential
     result = tuple(by_id[pk] for pk in sorted(by_id))
     with contextlib.suppress(AttributeError):  # an object that refuses attributes: no cache
         setattr(user, _CACHE_ATTR, result)
     return result
+
+
+def visible_credential_versions(user: UserLike) -> list[tuple[int, int]]:
+    """(id, its connector's data_version) of each visible credential, by id: what cached page data is keyed by."""
+    return [(row[0], row[5]) for row in _visible_credential_rows(user)]
 
 
 def visible_credential_ids(user: UserLike) -> list[int]:

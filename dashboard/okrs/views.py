@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.base import HEALTH_LABELS, STATE_LABELS
-from dashboard.okrs import lists, rows, selectors
+from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters, SearchFilters, search_q
 from dashboard.okrs.views_actions import actions, actions_export  # noqa: F401 - re-exported for urls
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
@@ -37,15 +37,22 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = page_context(request)
     run_ids = _run_ids(request)
     runs = list(selectors.visible_runs(user, run_ids) if run_ids else selectors.unfinished_runs(user))
-    attention = lists.first_rows(
-        selectors.with_health_rank(selectors.visible_goals_base(user).filter(selectors.attention_q())).order_by(*WORST_FIRST),
+    # The three scans over every visible row are cached (data only); the shown rows are not.
+    attention_ids = cache.cached(
+        user,
+        "overview:attention",
         ATTENTION_ON_OVERVIEW,
-        rows=selectors.with_health_rank(lists.goal_rows()).order_by(*WORST_FIRST),
+        lambda: lists.first_ids(
+            selectors.with_health_rank(selectors.visible_goals_base(user).filter(selectors.attention_q())).order_by(*WORST_FIRST),
+            ATTENTION_ON_OVERVIEW,
+        ),
     )
-    goal_counts = selectors.goal_summary(selectors.visible_goals_base(user))
+    attention = lists.in_order(lists.goal_rows(), attention_ids)
+    goal_counts = cache.cached(user, "overview:goals", None, lambda: selectors.goal_summary(selectors.visible_goals_base(user)))
+    work_counts = cache.cached(user, "overview:work", None, lambda: selectors.work_item_summary(selectors.visible_work_items_base(user)))
     context.update(
         goal_counts=goal_counts,
-        work_counts=selectors.work_item_summary(selectors.visible_work_items_base(user)),
+        work_counts=work_counts,
         attention=attention,
         connections=list(selectors.connection_statuses(user)),
         runs=runs,
@@ -53,7 +60,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         poll_url="/sync/status/?" + urlencode([("run", r.pk) for r in runs]),
     )
     context["attention_rows"] = rows.attention_rows(context["attention"])
-    work_counts = context["work_counts"]
     context["health_stats"] = [(key, label, goal_counts[key]) for key, label in HEALTH_LABELS.items()]
     context["state_rows"] = [(k, label, goal_counts[f"state_{k}"], work_counts[f"state_{k}"]) for k, label in STATE_LABELS.items()]
     context["can_sync"] = any(c.owner_id == user.pk for c in context["connections"])
@@ -138,13 +144,10 @@ def _attention_work_items(request: HttpRequest, filters: GoalFilters, *, flags: 
 def review(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(user))
-    goals_page = paginate(request, _attention_goals(request, filters), rows=lists.goal_rows())
+    goals_page = paginate(request, _attention_goals(request, filters), rows=lists.goal_rows(), cache_as="review:goals")
     lists.attach_recent_progress(goals_page.object_list)
-    items = lists.first_rows(
-        _attention_work_items(request, filters),
-        SEARCH_LIMIT,
-        rows=selectors.with_health_rank(lists.work_item_rows()).order_by(*WORST_FIRST),
-    )
+    item_ids = cache.cached_for(request, "review:work", lambda: lists.first_ids(_attention_work_items(request, filters), SEARCH_LIMIT))
+    items = lists.in_order(lists.work_item_rows(), item_ids)
     lists.attach_team_names(user, items)
     context = page_context(request)
     context.update(
@@ -222,7 +225,8 @@ def search(request: HttpRequest) -> HttpResponse:
             "key_results": lists.key_result_search_rows().order_by("title", "id"),
             "work_items": lists.work_item_rows().order_by("title", "id"),
         }
-        context["results"] = {name: lists.first_rows(qs, SEARCH_LIMIT + 1, rows=rows_of[name]) for name, qs in sets.items()}
+        found_ids = cache.cached_for(request, "search", lambda: {name: lists.first_ids(qs, SEARCH_LIMIT + 1) for name, qs in sets.items()})
+        context["results"] = {name: lists.in_order(rows_of[name], found_ids[name]) for name in sets}
         shown = {name: found[:SEARCH_LIMIT] for name, found in context["results"].items()}
         context["result_rows"] = {
             "goals": rows.search_goal_items(shown["goals"]),

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from connectors.base import STATE_LABELS
-from dashboard.okrs import lists, rows, selectors
+from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import WorkItemFilters
 from dashboard.okrs.models import WorkItem
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
@@ -36,9 +36,11 @@ def actions(request: HttpRequest) -> HttpResponse:
         filters.errors.append(f"Unknown view “{view[:40]}”; showing the table.")
         view = "table"
     context = page_context(request)
-    counts = selectors.work_item_summary(items)
+    # Counts and ids come from the cache (keyed by data versions and parameters); rows do not.
+    counts = cache.cached_for(request, "actions:counts", lambda: selectors.work_item_summary(items))
     if view == "board":
-        cards = lists.in_order(lists.work_item_rows(), lists.board_column_ids(items, BOARD_PER_COLUMN))
+        card_ids = cache.cached_for(request, "actions:board", lambda: lists.board_column_ids(items, BOARD_PER_COLUMN))
+        cards = lists.in_order(lists.work_item_rows(), card_ids)
         columns = [
             {"state": s, "label": STATE_LABELS[s], "count": counts[f"state_{s}"], "items": [c for c in cards if c.state == s]}
             for s in BOARD_STATES
@@ -49,7 +51,7 @@ def actions(request: HttpRequest) -> HttpResponse:
         has_rows = bool(cards)
     else:
         ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
-        page = paginate(request, ordered, per_page=50, rows=lists.work_item_rows())
+        page = paginate(request, ordered, per_page=50, rows=lists.work_item_rows(), cache_as="actions:table")
         lists.attach_team_names(user, page.object_list)
         context["page"] = page
         # Grouped by state (the table's row groups), in page order: what {% regroup %} did.

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from dashboard.core.queue import queue_reachable
-from dashboard.okrs import lists, selectors
+from dashboard.okrs import cache, lists, selectors
 
 PER_PAGE = 25  # goals carry their key results, so a page is ~100 rows
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -35,7 +35,9 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
     return {"freshness": selectors.freshness(request.user), "queue_down": not queue_reachable()}
 
 
-def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE, *, rows: QuerySet[Any] | None = None) -> Page:
+def paginate(
+    request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE, *, rows: QuerySet[Any] | None = None, cache_as: str = ""
+) -> Page:
     """Page ``?page=N``; out-of-range or junk numbers give the nearest real page, not an error
     (as ``Paginator.get_page``).
 
@@ -43,17 +45,24 @@ def paginate(request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE, 
     one narrow sorted query (:func:`lists.page_ids`), then only those rows are fetched with
     their joins and prefetches, from ``rows`` (see :func:`lists.first_rows`; default ``qs``).
     A page number past the end costs one count and one retry.
+    With ``cache_as``, the page number, ids and total come from :mod:`dashboard.okrs.cache`
+    (keyed by the user's data versions and the request's parameters); the rows never do.
     """
     raw = request.GET.get("page") or "1"
-    number = int(raw) if raw.isdigit() else (0 if raw.lstrip("-").isdigit() else 1)
-    ids: list[int] = []
-    total: int | None = None
-    if number >= 1:
-        ids, total = lists.page_ids(qs, per_page, (number - 1) * per_page)
-    if total is None:  # past the end, or below 1: Paginator.get_page gives the last page
-        total = qs.order_by().count()
-        number = max(1, ceil(total / per_page))
-        ids = lists.page_ids(qs, per_page, (number - 1) * per_page)[0] if total else []
+
+    def locate() -> tuple[int, list[int], int]:
+        number = int(raw) if raw.isdigit() else (0 if raw.lstrip("-").isdigit() else 1)
+        ids: list[int] = []
+        total: int | None = None
+        if number >= 1:
+            ids, total = lists.page_ids(qs, per_page, (number - 1) * per_page)
+        if total is None:  # past the end, or below 1: Paginator.get_page gives the last page
+            total = qs.order_by().count()
+            number = max(1, ceil(total / per_page))
+            ids = lists.page_ids(qs, per_page, (number - 1) * per_page)[0] if total else []
+        return number, ids, total
+
+    number, ids, total = cache.cached_for(request, cache_as, locate, extra=per_page) if cache_as else locate()
     paginator = Paginator(ids, per_page)
     paginator.count = total  # known already: the paginator must not count again
     return Page(lists.in_order(qs if rows is None else rows, ids), number, paginator)

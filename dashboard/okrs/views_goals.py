@@ -44,7 +44,7 @@ def _filtered_goals(request: HttpRequest, *, flags: bool = False) -> tuple[GoalF
 @require_GET
 def goals(request: HttpRequest) -> HttpResponse:
     filters, sort, qs = _filtered_goals(request)
-    page = paginate(request, qs, rows=lists.goal_rows())
+    page = paginate(request, qs, rows=lists.goal_rows(), cache_as="goals")
     lists.attach_key_results(request.user, page.object_list)
     lists.attach_recent_progress(page.object_list)
     context = page_context(request)

@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dashboard.integrations.models import Connector
-from dashboard.okrs import rows, selectors
+from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import TreeFilters
+from dashboard.okrs.models import Team
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, progress_cell, render_region
 
 MAX_ROWS = 300  # a level wider than this is cut, with a note pointing at the filters
@@ -48,13 +49,22 @@ def teams(request: HttpRequest) -> HttpResponse:
             selectors.attach_rollups([team, *children], goals)
             focus = {"team": team, "ancestors": selectors.team_ancestors(user, team), "children": children}
     else:
-        roots = list(
-            selectors.team_roots(user, goals, vendors=filters.values.get("vendor"), only_matching=filters.limits_goals)[: MAX_ROWS + 1]
-        )
-        truncated = len(roots) > MAX_ROWS
+
+        def tree_data() -> dict[str, Any]:
+            roots = selectors.team_roots(user, goals, vendors=filters.values.get("vendor"), only_matching=filters.limits_goals)
+            found = list(roots.values_list("pk", "has_children")[: MAX_ROWS + 1])
+            shown = [pk for pk, _ in found[:MAX_ROWS]]
+            if shown:
+                team_rollups, connector_rollups = selectors.tree_rollups(Team.objects.filter(pk__in=shown), goals)
+            else:
+                team_rollups, connector_rollups = {}, selectors.connector_rollups(goals)
+            return {"found": found, "teams": team_rollups, "connectors": connector_rollups}
+
+        data = cache.cached_for(request, "teams:roots", tree_data)
+        truncated = len(data["found"]) > MAX_ROWS
         by_connector: dict[int, dict[str, Any]] = {}
-        roots = roots[:MAX_ROWS]
-        rollups = selectors.attach_rollups_and_connectors(roots, goals)
+        roots = _teams_by_id(data["found"][:MAX_ROWS], data["teams"])
+        rollups = data["connectors"]
         for team in roots:
             tree = by_connector.get(team.connector_id)
             if tree is None:
@@ -83,6 +93,17 @@ def teams(request: HttpRequest) -> HttpResponse:
     return render_region(request, "okrs/teams.html", context, "listing")
 
 
+def _teams_by_id(found: list[tuple[int, bool]], rollups: dict[int, dict[str, Any]]) -> list[Team]:
+    """The rows of these (visible, chosen) teams in order, with ``has_children`` and roll-ups
+    from the cached data set on them: one query."""
+    teams = lists.in_order(Team.objects.defer(*selectors.LIST_DEFER).select_related("connector"), [pk for pk, _ in found])
+    has_children = dict(found)
+    for team in teams:
+        team.has_children = has_children[team.pk]  # type: ignore[attr-defined]
+        selectors.set_rollup(team, rollups.get(team.pk, selectors.EMPTY_ROLLUP))
+    return teams
+
+
 @require_GET
 def team_children(request: HttpRequest, team_id: int) -> HttpResponse:
     """The children of one team, as tree rows: what htmx loads when a row is expanded."""
@@ -90,10 +111,17 @@ def team_children(request: HttpRequest, team_id: int) -> HttpResponse:
         raise Http404("No such team.")  # another member's team answers like a missing one
     filters = _filters(request)
     goals = _goals(request, filters)
-    children = list(selectors.team_children(request.user, team_id, goals, only_matching=filters.limits_goals)[: MAX_ROWS + 1])
+
+    def children_data() -> dict[str, Any]:
+        children = selectors.team_children(request.user, team_id, goals, only_matching=filters.limits_goals)
+        found = list(children.values_list("pk", "has_children")[: MAX_ROWS + 1])
+        shown = [pk for pk, _ in found[:MAX_ROWS]]
+        return {"found": found, "teams": selectors.subtree_rollups(Team.objects.filter(pk__in=shown), goals) if shown else {}}
+
+    data = cache.cached_for(request, "teams:children", children_data, extra=team_id)
+    children = data["found"]
     level = request.GET.get("level", "1")
-    shown = children[:MAX_ROWS]
-    selectors.attach_rollups(shown, goals)
+    shown = _teams_by_id(children[:MAX_ROWS], data["teams"])
     rows_html = rows.tree_items(
         request,
         shown,

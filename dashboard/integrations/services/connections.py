@@ -291,7 +291,9 @@ def replace_secret(
 def disconnect(credential: Credential) -> None:
     """Delete the credential. Visibility is per credential (``seen_by``), so everything only it
     returned leaves the owner's views in the same transaction."""
+    connector_id = credential.connector_id
     credential.delete()
+    Credential.bump_data_version(connector_id)  # items shared with sibling credentials may have changed hands
 
 
 # --------------------------------------------------------------------------------------------

@@ -354,6 +354,7 @@ def _finish(state: RunState, requests: int, elapsed: float, *, allow_retry: bool
             heartbeat_at=now,
             current_stream="",
         )
+        Credential.bump_data_version(state.credential.connector_id)  # pages written before the pause show at once
         raise SyncRetry(run.pk, countdown, message)
 
     # Streams never reached (rate limited, auth refused) are recorded so the page can say so.
@@ -375,16 +376,23 @@ def _finish(state: RunState, requests: int, elapsed: float, *, allow_retry: bool
     else:
         status = SyncRun.Status.FAILED
     error = _clean("; ".join(errors), state.secrets)
-    SyncRun.objects.filter(pk=run.pk).update(
-        status=status,
-        finished_at=now,
-        duration_seconds=duration,
-        requests_made=total_requests,
-        error=error,
-        current_stream="",
-        heartbeat_at=now,
-    )
-    _update_credential(state, status, error, now)
+    # The run's outcome and the credential's state change together: a reader that sees the run
+    # finished also sees the credential marked (needs re-entry, paused, last success).
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=status,
+            finished_at=now,
+            duration_seconds=duration,
+            requests_made=total_requests,
+            error=error,
+            current_stream="",
+            heartbeat_at=now,
+        )
+        _update_credential(state, status, error, now)
+    # Every finished run may have written, removed or newly exposed items (a first sync of a
+    # second credential adds visibility without counting as a change): cached pages go stale.
+    # Outside the credential's row lock, so lock order never mixes credential and connector rows.
+    Credential.bump_data_version(state.credential.connector_id)
     run.refresh_from_db()
     logger.info("sync run %s %s: %s requests in %.1fs", run.pk, status, total_requests, duration)
     return run

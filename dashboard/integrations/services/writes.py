@@ -349,6 +349,8 @@ def perform(user: Any, access: WriteAccess, spec: WriteSpec, *, version: str | N
         if spec.store is not None:
             spec.store(credential, answer)
         audit = _audit(user, access, spec, AuditLog.Outcome.SUCCEEDED, summary, transport.last_write_status())
+        # The local copy (or what a later read shows) changed: cached dashboard data must not outlive it.
+        Credential.bump_data_version(credential.connector_id)
     return WriteResult(answer=answer, audit=audit, summary=summary)
 
 

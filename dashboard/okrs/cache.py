@@ -1,0 +1,79 @@
+"""Cached page data: the expensive, data-derived parts of the dashboard (issue #8, "Speed").
+
+Counts, roll-ups and the sorted ids of a list page cost a scan of every visible row (with the
+``seen_by`` visibility check); the rows shown are then read by id, uncached. What is cached is
+DATA only (dicts, id lists, counts), never rendered HTML (which carries a CSRF token).
+
+A key is built from:
+
+- the user, and the exact set of credentials they may see (:func:`selectors.visible_credentials`
+  already drops credentials of disabled connectors, and follows group grants), each with its
+  ``data_version``: a sync run, a write-back, a disconnect or a sharing change bumps the
+  version (:meth:`Credential.bump_data_version`), so a cached value never outlives a change
+  and never crosses to a user who sees other data;
+- the date and a one-minute bucket: "stale" and "overdue" depend on the clock;
+- the page's name and its parameters (the request's GET, as given).
+
+The credential rows come from the query the page runs anyway (freshness): no extra query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from dashboard.okrs.selectors import UserLike, visible_credential_versions
+
+T = TypeVar("T")
+TTL_SECONDS = 300
+TIME_BUCKET_SECONDS = 60  # how late a "stale"/"overdue" flag may turn on in a cached count
+KEY_PREFIX = "okrs:page-data:v1"
+logger = logging.getLogger(__name__)
+
+
+def data_key(user: UserLike) -> str:
+    """What a cached value for ``user`` depends on: who, which credentials at which data
+    version, and the time bucket."""
+    now = timezone.now()
+    credentials = ",".join(f"{pk}.{version}" for pk, version in visible_credential_versions(user))
+    bucket = int(now.timestamp()) // TIME_BUCKET_SECONDS
+    return f"u{user.pk}|c{credentials}|d{timezone.localdate(now).isoformat()}|t{bucket}"
+
+
+def cached(user: UserLike, name: str, params: Any, compute: Callable[[], T]) -> T:
+    """``compute()``, or its value from the cache for the same user, data versions, time
+    bucket, page ``name`` and ``params`` (anything JSON can encode)."""
+    if not user.is_authenticated:
+        return compute()
+    raw = json.dumps([data_key(user), name, params], sort_keys=True, default=str)
+    key = f"{KEY_PREFIX}:{name}:{hashlib.sha256(raw.encode()).hexdigest()}"
+    try:
+        found = cache.get(key)
+    except Exception:  # the shared cache (Redis) is down: the page is computed, never a 500
+        logger.warning("page data cache unreachable; computing %s without it", name)
+        return compute()
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    value = compute()
+    try:
+        cache.set(key, (value,), TTL_SECONDS)  # wrapped: a computed None is a hit too
+    except Exception:
+        logger.warning("page data cache unreachable; %s not stored", name)
+    return value
+
+
+def request_params(request: HttpRequest) -> list[tuple[str, list[str]]]:
+    """The page's GET parameters in a stable order: filters, sort, page, view."""
+    return sorted((name, request.GET.getlist(name)) for name in request.GET)
+
+
+def cached_for(request: HttpRequest, name: str, compute: Callable[[], T], *, extra: Any = None) -> T:
+    """:func:`cached` for the signed-in user of ``request``, keyed by its GET parameters."""
+    return cached(request.user, name, [request_params(request), extra], compute)
