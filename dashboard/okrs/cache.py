@@ -1,8 +1,10 @@
 """Cached page data: the expensive, data-derived parts of the dashboard (issue #8, "Speed").
 
 Counts, roll-ups and the sorted ids of a list page cost a scan of every visible row (with the
-``seen_by`` visibility check); the rows shown are then read by id, uncached. What is cached is
-DATA only (dicts, id lists, counts), never rendered HTML (which carries a CSRF token).
+``seen_by`` visibility check); the rows shown are then read by id and rendered by
+:mod:`dashboard.okrs.rows`. What is cached is data (dicts, id lists, counts, a goal's detail
+rows) and, with :func:`cached_html`, those row fragments: escaped vendor data and links, nothing
+of the request (no CSRF token, no session, no messages). Pages themselves are always rendered.
 
 A key is built from:
 
@@ -28,6 +30,7 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from dashboard.okrs.selectors import UserLike, visible_credential_versions
 
@@ -77,3 +80,9 @@ def request_params(request: HttpRequest) -> list[tuple[str, list[str]]]:
 def cached_for(request: HttpRequest, name: str, compute: Callable[[], T], *, extra: Any = None) -> T:
     """:func:`cached` for the signed-in user of ``request``, keyed by its GET parameters."""
     return cached(request.user, name, [request_params(request), extra], compute)
+
+
+def cached_html(user: UserLike, name: str, params: Any, build: Callable[[], str]) -> SafeString:
+    """Rendered list rows (from :mod:`dashboard.okrs.rows`, safe already) for ``user``, cached
+    like data: ``params`` names the rows (their ids), the data versions cover their content."""
+    return mark_safe(cached(user, name, params, lambda: str(build())))  # noqa: S308 - built by rows.py, escaped there

@@ -47,19 +47,20 @@ def overview(request: HttpRequest) -> HttpResponse:
             ATTENTION_ON_OVERVIEW,
         ),
     )
-    attention = lists.in_order(lists.goal_rows(), attention_ids)
     goal_counts = cache.cached(user, "overview:goals", None, lambda: selectors.goal_summary(selectors.visible_goals_base(user)))
     work_counts = cache.cached(user, "overview:work", None, lambda: selectors.work_item_summary(selectors.visible_work_items_base(user)))
     context.update(
         goal_counts=goal_counts,
         work_counts=work_counts,
-        attention=attention,
+        attention=attention_ids,
         connections=list(selectors.connection_statuses(user)),
         runs=runs,
         runs_finished=all(r.is_finished for r in runs),
         poll_url="/sync/status/?" + urlencode([("run", r.pk) for r in runs]),
     )
-    context["attention_rows"] = rows.attention_rows(context["attention"])
+    context["attention_rows"] = cache.cached_html(
+        user, "overview:attention-rows", attention_ids, lambda: rows.attention_rows(lists.in_order(lists.goal_rows(), attention_ids))
+    )
     context["health_stats"] = [(key, label, goal_counts[key]) for key, label in HEALTH_LABELS.items()]
     context["state_rows"] = [(k, label, goal_counts[f"state_{k}"], work_counts[f"state_{k}"]) for k, label in STATE_LABELS.items()]
     context["can_sync"] = any(c.owner_id == user.pk for c in context["connections"])
@@ -144,21 +145,27 @@ def _attention_work_items(request: HttpRequest, filters: GoalFilters, *, flags: 
 def review(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(user))
-    goals_page = paginate(request, _attention_goals(request, filters), rows=lists.goal_rows(), cache_as="review:goals")
-    lists.attach_recent_progress(goals_page.object_list)
+    # Ids, totals and the rendered rows come from the cache (keyed by the data versions).
+    goals_page = paginate(request, _attention_goals(request, filters), cache_as="review:goals", fetch=False)
+    goal_ids = list(goals_page.object_list)
     item_ids = cache.cached_for(request, "review:work", lambda: lists.first_ids(_attention_work_items(request, filters), SEARCH_LIMIT))
-    items = lists.in_order(lists.work_item_rows(), item_ids)
-    lists.attach_team_names(user, items)
+
+    def goal_html() -> str:
+        return rows.review_goal_rows(lists.attach_recent_progress(lists.in_order(lists.goal_rows(), goal_ids)))
+
+    def work_html() -> str:
+        return rows.work_rows(request, lists.attach_team_names(user, lists.in_order(lists.work_item_rows(), item_ids)))
+
     context = page_context(request)
     context.update(
         filters=filters,
         page=goals_page,
-        goal_rows=rows.review_goal_rows(goals_page.object_list),
-        work_items=items,
-        work_rows=rows.work_rows(request, items),
+        goal_rows=cache.cached_html(user, "review:goal-rows", goal_ids, goal_html),
+        work_items=item_ids,
+        work_rows=cache.cached_html(user, "review:work-rows", item_ids, work_html),
         export_url=filters.url("/review/export.csv", keep_extra=False),
     )
-    context["empty"] = "" if goals_page.object_list or items else empty_state(context["freshness"], filtered=filters.active)
+    context["empty"] = "" if goal_ids or item_ids else empty_state(context["freshness"], filtered=filters.active)
     return render_region(request, "okrs/review.html", context, "listing")
 
 
@@ -226,12 +233,15 @@ def search(request: HttpRequest) -> HttpResponse:
             "work_items": lists.work_item_rows().order_by("title", "id"),
         }
         found_ids = cache.cached_for(request, "search", lambda: {name: lists.first_ids(qs, SEARCH_LIMIT + 1) for name, qs in sets.items()})
-        context["results"] = {name: lists.in_order(rows_of[name], found_ids[name]) for name in sets}
-        shown = {name: found[:SEARCH_LIMIT] for name, found in context["results"].items()}
+        context["results"] = found_ids  # ids: one more than shown tells the page there is more
+        render_rows = {"goals": rows.search_goal_items, "key_results": rows.search_key_result_items, "work_items": rows.search_work_items}
+
+        def html(name: str) -> str:
+            return render_rows[name](lists.in_order(rows_of[name], found_ids[name][:SEARCH_LIMIT]))
+
         context["result_rows"] = {
-            "goals": rows.search_goal_items(shown["goals"]),
-            "key_results": rows.search_key_result_items(shown["key_results"]),
-            "work_items": rows.search_work_items(shown["work_items"]),
+            name: cache.cached_html(request.user, f"search:{name}-rows", found_ids[name][:SEARCH_LIMIT], lambda name=name: html(name))
+            for name in render_rows
         }
         context["found"] = sum(len(v) for v in context["results"].values())
         query = urlencode([("q", text), *[("vendor", v) for v in filters.selected("vendor")]])

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from connectors.base import STATE_LABELS
@@ -40,30 +41,39 @@ def actions(request: HttpRequest) -> HttpResponse:
     counts = cache.cached_for(request, "actions:counts", lambda: selectors.work_item_summary(items))
     if view == "board":
         card_ids = cache.cached_for(request, "actions:board", lambda: lists.board_column_ids(items, BOARD_PER_COLUMN))
-        cards = lists.in_order(lists.work_item_rows(), card_ids)
+
+        def board() -> list[tuple[str, int, str]]:
+            """(state, cards shown, their HTML) per column."""
+            cards = lists.in_order(lists.work_item_rows(), card_ids)
+            by_state = {s: [c for c in cards if c.state == s] for s in BOARD_STATES}
+            return [(s, len(by_state[s]), str(rows.board_cards(request, by_state[s]))) for s in BOARD_STATES]
+
         columns = [
-            {"state": s, "label": STATE_LABELS[s], "count": counts[f"state_{s}"], "items": [c for c in cards if c.state == s]}
-            for s in BOARD_STATES
+            {"state": s, "label": STATE_LABELS[s], "count": counts[f"state_{s}"], "items": shown, "cards": mark_safe(html)}  # noqa: S308 - rows.py escaped it
+            for s, shown, html in cache.cached(user, "actions:board-cards", card_ids, board)
         ]
-        for column in columns:
-            column["cards"] = rows.board_cards(request, column["items"])
         context.update(columns=columns, per_column=BOARD_PER_COLUMN)
-        has_rows = bool(cards)
+        has_rows = bool(card_ids)
     else:
         ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
-        page = paginate(request, ordered, per_page=50, rows=lists.work_item_rows(), cache_as="actions:table")
-        lists.attach_team_names(user, page.object_list)
+        page = paginate(request, ordered, per_page=50, cache_as="actions:table", fetch=False)
+        ids = list(page.object_list)
         context["page"] = page
-        # Grouped by state (the table's row groups), in page order: what {% regroup %} did.
-        groups: list[dict[str, Any]] = []
-        for item in page.object_list:
-            if not groups or groups[-1]["grouper"] != item.state:
-                groups.append({"grouper": item.state, "list": []})
-            groups[-1]["list"].append(item)
-        for group in groups:
-            group["rows"] = rows.work_rows(request, group["list"], hide_state=True)
-        context["groups"] = groups
-        has_rows = bool(page.object_list)
+
+        def table() -> list[tuple[str, str]]:
+            """(state, rows HTML) per row group: grouped by state in page order, as {% regroup %} did."""
+            groups: list[tuple[str, list[Any]]] = []
+            for item in lists.attach_team_names(user, lists.in_order(lists.work_item_rows(), ids)):
+                if not groups or groups[-1][0] != item.state:
+                    groups.append((item.state, []))
+                groups[-1][1].append(item)
+            return [(state, str(rows.work_rows(request, members, hide_state=True))) for state, members in groups]
+
+        context["groups"] = [
+            {"grouper": state, "rows": mark_safe(html)}  # noqa: S308 - rows.py escaped it
+            for state, html in cache.cached(user, "actions:table-rows", ids, table)
+        ]
+        has_rows = bool(ids)
     context.update(
         filters=filters,
         view=view,

@@ -36,7 +36,13 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def paginate(
-    request: HttpRequest, qs: QuerySet[Any], per_page: int = PER_PAGE, *, rows: QuerySet[Any] | None = None, cache_as: str = ""
+    request: HttpRequest,
+    qs: QuerySet[Any],
+    per_page: int = PER_PAGE,
+    *,
+    rows: QuerySet[Any] | None = None,
+    cache_as: str = "",
+    fetch: bool = True,
 ) -> Page:
     """Page ``?page=N``; out-of-range or junk numbers give the nearest real page, not an error
     (as ``Paginator.get_page``).
@@ -47,6 +53,7 @@ def paginate(
     A page number past the end costs one count and one retry.
     With ``cache_as``, the page number, ids and total come from :mod:`dashboard.okrs.cache`
     (keyed by the user's data versions and the request's parameters); the rows never do.
+    With ``fetch=False`` the page holds the ids only (for views whose rendered rows are cached).
     """
     raw = request.GET.get("page") or "1"
 
@@ -65,7 +72,7 @@ def paginate(
     number, ids, total = cache.cached_for(request, cache_as, locate, extra=per_page) if cache_as else locate()
     paginator = Paginator(ids, per_page)
     paginator.count = total  # known already: the paginator must not count again
-    return Page(lists.in_order(qs if rows is None else rows, ids), number, paginator)
+    return Page(lists.in_order(qs if rows is None else rows, ids) if fetch else ids, number, paginator)
 
 
 def empty_state(freshness: dict[str, Any], *, filtered: bool, has_unfinished_runs: bool = False) -> str:

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard.okrs import lists, rows, selectors
+from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters
 from dashboard.okrs.models import Goal, ProgressSnapshot
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
@@ -44,9 +44,13 @@ def _filtered_goals(request: HttpRequest, *, flags: bool = False) -> tuple[GoalF
 @require_GET
 def goals(request: HttpRequest) -> HttpResponse:
     filters, sort, qs = _filtered_goals(request)
-    page = paginate(request, qs, rows=lists.goal_rows(), cache_as="goals")
-    lists.attach_key_results(request.user, page.object_list)
-    lists.attach_recent_progress(page.object_list)
+    page = paginate(request, qs, cache_as="goals", fetch=False)
+    ids = list(page.object_list)
+
+    def goal_html() -> str:
+        goals = lists.in_order(lists.goal_rows(), ids)
+        return rows.goal_groups(lists.attach_recent_progress(lists.attach_key_results(request.user, goals)))
+
     context = page_context(request)
     context.update(
         filters=filters,
@@ -55,7 +59,7 @@ def goals(request: HttpRequest) -> HttpResponse:
         extra_hidden=[("sort", sort)] if sort != "attention" else [],
         sorts=[(key, label) for key, (label, _) in SORTS.items()],
         export_url=filters.url("/goals/export.csv"),
-        goal_rows=rows.goal_groups(page.object_list),
+        goal_rows=cache.cached_html(request.user, "goals:rows", ids, goal_html),
     )
     context["empty"] = "" if page.object_list else empty_state(context["freshness"], filtered=filters.active)
     return render_region(request, "okrs/goals.html", context, "listing")
@@ -97,7 +101,17 @@ def _detail_snapshots(goal: Goal, key_results: list[Any]) -> list[ProgressSnapsh
 
 @require_GET
 def goal_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
-    user = request.user
+    # What the page shows of the goal comes from the cache (keyed by the user's data versions).
+    data = cache.cached(request.user, "goal-detail", goal_id, lambda: _detail_data(request.user, goal_id))
+    if data is None:
+        raise Http404("No such goal, or it is not visible to you.")
+    context = page_context(request)
+    context.update(data)
+    return render(request, "okrs/goal_detail.html", context)
+
+
+def _detail_data(user: Any, goal_id: int) -> dict[str, Any] | None:
+    """Everything the detail page shows of a goal ``user`` may see; ``None`` when they may not."""
     # The goal's own raw JSON stays unread too: the page shows the mapped fields only.
     wide = (*selectors.LIST_DEFER, "parent__raw", "parent__fingerprint", "parent__description", "team__raw", "team__fingerprint")
     parent_visible = Exists(selectors.visible_goals_base(user).filter(pk=OuterRef("parent_id")))
@@ -110,19 +124,17 @@ def goal_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
         .first()
     )
     if goal is None:
-        raise Http404("No such goal, or it is not visible to you.")
+        return None
     light = (*selectors.LIST_DEFER, "description")
     key_results = list(selectors.visible_key_results(user).defer(*selectors.LIST_DEFER).filter(goal=goal).order_by("title", "id"))
     snapshots = _detail_snapshots(goal, key_results)
-    context = page_context(request)
-    context.update(
-        goal=goal,
-        parent_visible=bool(goal.parent_id) and goal.parent_visible,
-        key_results=key_results,
-        snapshots=snapshots,
-        check_ins=list(selectors.goal_check_ins(user, goal, key_result_ids=[kr.pk for kr in key_results])),
-        children=list(selectors.visible_goals(user).defer(*light).filter(parent=goal).order_by("title")[:50]),
-        work_items=list(selectors.visible_work_items(user).defer(*light).filter(goal=goal).order_by("state", "due_date", "title")[:50]),
-        ancestors=[*selectors.team_ancestors(user, goal.team), goal.team] if goal.team else [],
-    )
-    return render(request, "okrs/goal_detail.html", context)
+    return {
+        "goal": goal,
+        "parent_visible": bool(goal.parent_id) and goal.parent_visible,
+        "key_results": key_results,
+        "snapshots": snapshots,
+        "check_ins": list(selectors.goal_check_ins(user, goal, key_result_ids=[kr.pk for kr in key_results])),
+        "children": list(selectors.visible_goals(user).defer(*light).filter(parent=goal).order_by("title")[:50]),
+        "work_items": list(selectors.visible_work_items(user).defer(*light).filter(goal=goal).order_by("state", "due_date", "title")[:50]),
+        "ancestors": [*selectors.team_ancestors(user, goal.team), goal.team] if goal.team else [],
+    }

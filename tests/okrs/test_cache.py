@@ -117,6 +117,30 @@ def test_a_sync_that_changes_data_shows_at_once(fake_sandbox, make_credential):
     assert removed.title not in after_html
 
 
+def test_cached_rows_and_goal_detail_follow_a_sync_that_renames_and_reports(fake_sandbox, make_credential):
+    """The rendered rows (goals, actions, review, search) and a goal's detail are cached too:
+    a sync that changes a title or a health shows on each of them at once."""
+    sandbox, server = fake_sandbox(teams=2, goals_per_team=2, krs_per_goal=1)
+    alice = make_credential(server)
+    sync(alice)
+    client = client_for(alice.owner)
+    goal = Goal.objects.get(external_id="g1-1")
+    pages = ["/goals/", f"/goals/{goal.pk}/", "/actions/", "/actions/?view=board", "/review/", "/search/?q=renamed"]
+    before = {url: get(client, url)[0] for url in pages}
+    assert "Goal 1.1" in before["/goals/"] and "Initiative 1" in before["/actions/"]
+
+    sandbox.state.goals["g1-1"].update(title="Goal renamed at the vendor", health="off_track")
+    sandbox.state.work_items["w1"]["title"] = "Initiative renamed too"
+    sync(alice)
+
+    after = {url: get(client, url)[0] for url in pages}
+    for url in ("/goals/", f"/goals/{goal.pk}/", "/review/", "/search/?q=renamed"):
+        assert "Goal renamed at the vendor" in after[url], url
+    for url in ("/actions/", "/actions/?view=board", "/search/?q=renamed"):
+        assert "Initiative renamed too" in after[url], url
+    assert "Goal renamed at the vendor" not in before["/review/"]  # it was on track: not under review
+
+
 def test_a_write_back_shows_at_once(connect):
     ogsm = connect("ogsm")
     item = local_action()
