@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpcore
 import httpx
 
 from connectors.base import (
@@ -47,16 +48,72 @@ class RetryPolicy:
     retry_after_cap: float = 30.0  # longer waits belong to Celery retries, not to a request
 
 
+ConnectGuard = Callable[[str, int], Sequence[str]]
+
+
+class PinnedBackend(httpcore.NetworkBackend):
+    """httpcore's network backend with every TCP connection vetted at connect time.
+
+    ``guard(host, port)`` resolves the host, checks each address (raising when one is refused)
+    and returns the addresses to dial; the socket is opened to one of those, so the name cannot
+    be re-resolved to another address between the check and the connection (DNS rebinding).
+    TLS still verifies the certificate against the host name: httpcore passes the URL's host as
+    ``server_hostname`` when it starts TLS on the returned stream."""
+
+    def __init__(self, guard: ConnectGuard) -> None:
+        self._guard = guard
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = list(self._guard(host, port))
+        if not addresses:
+            raise httpcore.ConnectError(f"{host} has no address to connect to")
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("connectors never use unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
 def make_client(
     base_url: str,
     *,
     transport: httpx.BaseTransport | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     concurrency: int = 8,
+    connect_guard: ConnectGuard | None = None,
 ) -> httpx.Client:
     """A client for one vendor base URL. Redirects are not followed (a redirect could point a
-    connector at an internal address after the URL was validated)."""
+    connector at an internal address after the URL was validated).
+
+    With ``connect_guard`` (and no injected ``transport``), every connection is dialled to an
+    address the guard vetted at that moment (:class:`PinnedBackend`)."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    if transport is None and connect_guard is not None:
+        pinned = httpx.HTTPTransport(limits=limits)
+        pool = pinned._pool  # httpx exposes no network_backend option; httpcore's pool has one
+        if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
+            raise RuntimeError("this httpx/httpcore version cannot pin connections; refusing to connect unpinned")
+        pool._network_backend = PinnedBackend(connect_guard)
+        transport = pinned
     return httpx.Client(
         base_url=base_url.rstrip("/") + "/",
         transport=transport,

@@ -12,8 +12,10 @@ it must not point at internal services:
   refused just like the literal address.
 
 Forms and the CLI call ``validate_base_url`` when a connector is saved; ``open_connector`` calls
-it again at connect time, because DNS answers change. Redirects cannot escape afterwards: the
-httpx clients never follow them (``connectors.http.make_client``).
+it again before a sync. DNS answers can change between that check and the connection (DNS
+rebinding), so the sync's clients also dial only addresses vetted at connect time:
+``vetted_addresses`` is their connect guard (``connectors.http.PinnedBackend``). Redirects cannot
+escape either: the httpx clients never follow them (``connectors.http.make_client``).
 """
 
 from __future__ import annotations
@@ -99,21 +101,42 @@ def validate_base_url(url: str, *, resolver: Resolver | None = None) -> str:
     if scheme != "https" and not is_allowed:
         raise URLRefused("The base URL must use https:// (plain http is only allowed for hosts listed in CONNECTOR_ALLOWED_HOSTS).")
     if not is_allowed:
-        resolve = resolver or _resolve
-        addresses = list(resolve(host, port or (443 if scheme == "https" else 80)))
-        if not addresses:
-            raise HostNotResolved(f"The host {host!r} could not be resolved.")
-        for raw in addresses:
-            try:
-                address = ipaddress.ip_address(raw.split("%", 1)[0])  # drop an IPv6 zone id
-            except ValueError:
-                raise URLRefused(f"The host {host!r} resolved to an address that is not an IP address.") from None
-            problem = address_problem(address)
-            if problem:
-                raise URLRefused(
-                    f"The host {host!r} resolves to a {problem} address ({address}); connectors may only reach public "
-                    "addresses unless an administrator lists the host in CONNECTOR_ALLOWED_HOSTS."
-                )
+        _public_addresses(host, port or (443 if scheme == "https" else 80), resolver or _resolve)
     netloc = parts.netloc.lower()
     path = parts.path.rstrip("/")
     return urlunsplit((scheme, netloc, path, "", ""))
+
+
+def _public_addresses(host: str, port: int, resolve: Resolver) -> list[str]:
+    """Every address ``host`` resolves to, each checked to be public; ``URLRefused`` otherwise."""
+    addresses = list(resolve(host, port))
+    if not addresses:
+        raise HostNotResolved(f"The host {host!r} could not be resolved.")
+    for raw in addresses:
+        try:
+            address = ipaddress.ip_address(raw.split("%", 1)[0])  # drop an IPv6 zone id
+        except ValueError:
+            raise URLRefused(f"The host {host!r} resolved to an address that is not an IP address.") from None
+        problem = address_problem(address)
+        if problem:
+            raise URLRefused(
+                f"The host {host!r} resolves to a {problem} address ({address}); connectors may only reach public "
+                "addresses unless an administrator lists the host in CONNECTOR_ALLOWED_HOSTS."
+            )
+    return [raw.split("%", 1)[0] for raw in addresses]
+
+
+def vetted_addresses(host: str, port: int, *, resolver: Resolver | None = None) -> list[str]:
+    """The connect guard of the sync's clients: the addresses to dial for ``host``, resolved and
+    checked now (raising ``URLRefused`` as :func:`validate_base_url` does). A host listed in
+    CONNECTOR_ALLOWED_HOSTS is dialled by name, unchecked."""
+    name = _normalise_host(host)
+    if name in allowed_hosts():
+        return [host]
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:  # a literal address: checked as it is, nothing to resolve
+        return _public_addresses(name, port, lambda h, _p: [h])
+    return _public_addresses(name, port, resolver or _resolve)

@@ -119,6 +119,99 @@ def test_dns_rebinding_after_save_is_caught_at_sync_time(production_hosts, fake_
     assert run.status == "failed" and "loopback address (127.0.0.1)" in run.error and run.requests_made == 0
 
 
+class TcpCanary:
+    """A loopback port standing for an internal service: counts every TCP connection made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+def test_dns_rebinding_between_the_check_and_the_connection_is_caught_at_connect_time(production_hosts, fake_dns, monkeypatch):
+    """The name answers with a public address for every check before the sync, then with
+    loopback when the client connects: the connection is dialled only to an address vetted at
+    that moment, so the internal port never sees a connection."""
+    from dashboard.integrations.services import connectors as connector_services
+
+    canary = TcpCanary()
+    try:
+        host = "late-rebind.attacker.test"
+        fake_dns[host] = "93.184.216.34"
+        assert add_connector(admin_client(), f"https://{host}:{canary.port}").status_code == 302
+        credential = Credential(connector=Connector.objects.get(), owner=UserFactory(username="late"))
+        credential.set_secret({"username": "u", "password": "late-rebinding-password"})
+        credential.save()
+        real_check = connector_services.validate_base_url
+
+        def check_then_rebind(url: str) -> str:
+            checked = real_check(url)  # passes: the name still answers with the public address
+            fake_dns[host] = "127.0.0.1"  # ...and now points inside
+            return checked
+
+        monkeypatch.setattr(connector_services, "validate_base_url", check_then_rebind)
+
+        run = sync(credential)
+
+        assert fake_dns[host] == "127.0.0.1", "the pre-sync check ran"
+        assert run.status == "failed" and "loopback address (127.0.0.1)" in run.error, run.error
+        assert canary.connections == 0
+    finally:
+        canary.close()
+
+
+def test_the_pinned_client_dials_the_vetted_address_not_the_name():
+    """connectors.http.PinnedBackend: the socket goes to what the guard returned (here a
+    loopback server under a name no resolver knows), and a guard's refusal reaches the caller."""
+    from connectors.http import make_client
+    from connectors.sandbox_kit import serve as serve_app
+    from dashboard.core.urlsafety import URLRefused
+
+    def hello(environ: dict[str, Any], start_response: Any) -> Any:
+        return Response('{"ok": true}', mimetype="application/json")(environ, start_response)
+
+    server = serve_app(hello)
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        asked: list[tuple[str, int]] = []
+
+        def guard(host: str, guard_port: int) -> list[str]:
+            asked.append((host, guard_port))
+            return ["127.0.0.1"]
+
+        with make_client(f"http://no-such-name.invalid:{port}", connect_guard=guard) as client:
+            assert client.get("x").json() == {"ok": True}
+        assert asked == [("no-such-name.invalid", port)]
+
+        def refuse(host: str, guard_port: int) -> list[str]:
+            raise URLRefused(f"{host} is refused")
+
+        with make_client(f"http://no-such-name.invalid:{port}", connect_guard=refuse) as client, pytest.raises(URLRefused):
+            client.get("x")
+    finally:
+        server.stop()
+
+
 class Canary:
     """An internal service that must never be reached: counts every request."""
 

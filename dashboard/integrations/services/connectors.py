@@ -17,7 +17,7 @@ from connectors.base import AuthError, Connector, TransientError
 from connectors.http import make_client
 from dashboard.core import crypto
 from dashboard.core.logging import register_secret
-from dashboard.core.urlsafety import HostNotResolved, validate_base_url
+from dashboard.core.urlsafety import HostNotResolved, validate_base_url, vetted_addresses
 from dashboard.integrations.models import Credential
 
 
@@ -58,6 +58,8 @@ def open_connector(
     cls = registry.get(credential.connector.vendor)
     opts = connector_options(credential, **options)
     client_kwargs: dict[str, Any] = {"transport": transport, "concurrency": opts["concurrency"]}
+    if transport is None:
+        client_kwargs["connect_guard"] = _connect_guard
     if timeout is not None:
         client_kwargs["timeout"] = timeout
     client = make_client(credential.connector.base_url, **client_kwargs)
@@ -65,3 +67,12 @@ def open_connector(
         yield cls(client, secret, options=opts)
     finally:
         client.close()
+
+
+def _connect_guard(host: str, port: int) -> list[str]:
+    """Each connection of a sync dials addresses checked at that moment (DNS rebinding guard);
+    a name that stops resolving mid-sync is a transient failure, a refused address is not."""
+    try:
+        return vetted_addresses(host, port)
+    except HostNotResolved as exc:
+        raise TransientError(f"Could not reach the vendor: {exc.message}") from None
