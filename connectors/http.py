@@ -100,12 +100,14 @@ def make_client(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     concurrency: int = 8,
     connect_guard: ConnectGuard | None = None,
+    on_response: Callable[[httpx.Response], None] | None = None,
 ) -> httpx.Client:
     """A client for one vendor base URL. Redirects are not followed (a redirect could point a
     connector at an internal address after the URL was validated).
 
     With ``connect_guard`` (and no injected ``transport``), every connection is dialled to an
-    address the guard vetted at that moment (:class:`PinnedBackend`)."""
+    address the guard vetted at that moment (:class:`PinnedBackend`). ``on_response`` sees every
+    response as it arrives (e.g. to record the vendor's answers for an audit log)."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     if transport is None and connect_guard is not None:
         pinned = httpx.HTTPTransport(limits=limits)
@@ -121,6 +123,7 @@ def make_client(
         limits=limits,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        event_hooks={"response": [on_response]} if on_response is not None else None,
     )
 
 

@@ -180,6 +180,45 @@ def test_dns_rebinding_between_the_check_and_the_connection_is_caught_at_connect
         canary.close()
 
 
+def test_a_write_back_is_pinned_too(production_hosts, fake_dns, monkeypatch):
+    """Write-backs carry the user's secret as well: the same rebinding between the checks and
+    the connection is refused at connect time, nothing reaches the internal port, and the
+    audit log records the refusal."""
+    from dashboard.integrations.models import AuditLog
+    from dashboard.integrations.services import connectors as connector_services
+    from dashboard.integrations.services.writes import ItemRef, WriteFailed, WriteSpec, perform, write_access
+
+    canary = TcpCanary()
+    try:
+        host = "late-write.attacker.test"
+        fake_dns[host] = "93.184.216.34"
+        assert add_connector(admin_client(), f"https://{host}:{canary.port}").status_code == 302
+        connector = Connector.objects.get()
+        user = UserFactory(username="writer")
+        credential = Credential(connector=connector, owner=user)
+        credential.set_secret({"username": "u", "password": "late-write-password"})
+        credential.save()
+        real_check = connector_services.validate_base_url
+
+        def check_then_rebind(url: str) -> str:
+            checked = real_check(url)
+            fake_dns[host] = "127.0.0.1"
+            return checked
+
+        monkeypatch.setattr(connector_services, "validate_base_url", check_then_rebind)
+        spec = WriteSpec("update_action", ItemRef("action", "1", "Probe"), {"progress": 50}, call=lambda c, _theirs: c.check())
+
+        with pytest.raises(WriteFailed):
+            perform(user, write_access(user, connector), spec)
+
+        assert fake_dns[host] == "127.0.0.1", "the pre-write check ran"
+        assert canary.connections == 0
+        audit = AuditLog.objects.get()
+        assert audit.outcome != AuditLog.Outcome.SUCCEEDED and "loopback address (127.0.0.1)" in audit.vendor_summary
+    finally:
+        canary.close()
+
+
 def test_the_pinned_client_dials_the_vetted_address_not_the_name():
     """connectors.http.PinnedBackend: the socket goes to what the guard returned (here a
     loopback server under a name no resolver knows), and a guard's refusal reaches the caller."""

@@ -5,10 +5,11 @@ Views never call a vendor directly; they call services, which use this.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -34,6 +35,7 @@ def open_connector(
     *,
     transport: httpx.BaseTransport | None = None,
     timeout: float | httpx.Timeout | None = None,
+    on_response: Callable[[httpx.Response], None] | None = None,
     **options: Any,
 ) -> Iterator[Connector]:
     """Yield a ready connector for ``credential``; closes the client afterwards.
@@ -57,7 +59,7 @@ def open_connector(
         register_secret(value)
     cls = registry.get(credential.connector.vendor)
     opts = connector_options(credential, **options)
-    client_kwargs: dict[str, Any] = {"transport": transport, "concurrency": opts["concurrency"]}
+    client_kwargs: dict[str, Any] = {"transport": transport, "concurrency": opts["concurrency"], "on_response": on_response}
     if transport is None:
         client_kwargs["connect_guard"] = _connect_guard
     if timeout is not None:
@@ -70,9 +72,10 @@ def open_connector(
 
 
 def _connect_guard(host: str, port: int) -> list[str]:
-    """Each connection of a sync dials addresses checked at that moment (DNS rebinding guard);
-    a name that stops resolving mid-sync is a transient failure, a refused address is not."""
+    """Each connection dials addresses checked at that moment (DNS rebinding guard). A name
+    that stops resolving is a connection error, retried and reported like any other by
+    ``HttpSession``; a refused address (``URLRefused``) is permanent and reaches the caller."""
     try:
         return vetted_addresses(host, port)
     except HostNotResolved as exc:
-        raise TransientError(f"Could not reach the vendor: {exc.message}") from None
+        raise httpcore.ConnectError(exc.message) from None

@@ -222,20 +222,16 @@ class WriteSpec:
     describe: Callable[[Any], str] = field(default=lambda answer: "accepted")
 
 
-class _RecordingTransport(httpx.BaseTransport):
-    """Keeps (method, path, status) of every exchange, so the audit names the vendor's answer."""
+class _Exchanges:
+    """The client's response hook: keeps (method, path, status) of every exchange, so the audit
+    names the vendor's answer. A hook, not a transport, so the write's client is the pinned one
+    every connector client is (``open_connector``)."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
         self.exchanges: list[tuple[str, str, int]] = []
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        self.exchanges.append((request.method, request.url.path, response.status_code))
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
+    def __call__(self, response: httpx.Response) -> None:
+        self.exchanges.append((response.request.method, response.request.url.path, response.status_code))
 
     def last_write_status(self) -> int | None:
         writes = [status for method, _path, status in self.exchanges if method != "GET"]
@@ -309,7 +305,7 @@ def perform(user: Any, access: WriteAccess, spec: WriteSpec, *, version: str | N
         raise WriteFailed(reason, outcome=AuditLog.Outcome.REFUSED)
     credential = access.credential
     assert credential is not None
-    transport = _RecordingTransport()
+    exchanges = _Exchanges()
     try:
         validate_base_url(credential.connector.base_url)
     except HostNotResolved as exc:
@@ -320,7 +316,7 @@ def perform(user: Any, access: WriteAccess, spec: WriteSpec, *, version: str | N
         raise WriteFailed(f"The {access.connector.name} address is refused: {exc.message}") from None
     theirs: dict[str, Any] | None = None
     try:
-        with open_connector(credential, transport=transport, timeout=write_timeout(), retry_policy=WRITE_RETRY_POLICY) as connector:
+        with open_connector(credential, on_response=exchanges, timeout=write_timeout(), retry_policy=WRITE_RETRY_POLICY) as connector:
             if spec.current is not None:
                 theirs = plain(dict(spec.current(connector)))
                 base = read_version(version)
@@ -335,7 +331,7 @@ def perform(user: Any, access: WriteAccess, spec: WriteSpec, *, version: str | N
         raise
     except ConnectorError as exc:
         failure = _failure(exc, vendor_name)
-        _audit(user, access, spec, failure.outcome, str(exc), exc.status or transport.last_write_status())
+        _audit(user, access, spec, failure.outcome, str(exc), exc.status or exchanges.last_write_status())
         if isinstance(exc, ScopeError):
             _remember_refusal(credential, exc)
         if isinstance(exc, AuthError) and exc.status == 401:
@@ -348,9 +344,9 @@ def perform(user: Any, access: WriteAccess, spec: WriteSpec, *, version: str | N
     with transaction.atomic():
         if spec.store is not None:
             spec.store(credential, answer)
-        audit = _audit(user, access, spec, AuditLog.Outcome.SUCCEEDED, summary, transport.last_write_status())
+        audit = _audit(user, access, spec, AuditLog.Outcome.SUCCEEDED, summary, exchanges.last_write_status())
         # The local copy (or what a later read shows) changed: cached dashboard data must not outlive it.
-        Credential.bump_data_version(credential.connector_id)
+        Connector.bump_data_version(credential.connector_id)
     return WriteResult(answer=answer, audit=audit, summary=summary)
 
 
