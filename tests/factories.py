@@ -140,7 +140,7 @@ def see(credential: Credential, *items: object) -> None:
     """Mark items as returned by ``credential``'s latest complete sync."""
     for item in items:
         item.seen_by.add(credential)  # type: ignore[attr-defined]
-    Credential.bump_data_version(credential.connector_id)  # as a sync run does: cached pages go stale
+    Connector.bump_data_version(credential.connector_id)  # as a sync run does: cached pages go stale
 
 
 def build_org(
@@ -291,5 +291,5 @@ def build_org(
         through = model.seen_by.through  # type: ignore[attr-defined]
         fk = f"{model._meta.model_name}_id"
         through.objects.bulk_create([through(**{fk: row.pk, "credential_id": credential.pk}) for row in rows], batch_size=2000)
-    Credential.bump_data_version(credential.connector_id)  # as a sync run does: cached pages go stale
+    Connector.bump_data_version(credential.connector_id)  # as a sync run does: cached pages go stale
     return {"teams": team_rows, "goals": goals, "key_results": krs, "work_items": items}

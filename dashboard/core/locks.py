@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,14 +206,3 @@ def holder_of(name: str) -> HolderInfo | None:
         return HolderInfo.loads(path.read_text())
     except OSError:
         return None
-
-
-@contextlib.contextmanager
-def named_lock(name: str, **kwargs: Any) -> Iterator[HeldLock | None]:
-    """``with named_lock("x") as lock:`` -- ``lock`` is None when it is held elsewhere."""
-    lock = acquire(name, **kwargs)
-    try:
-        yield lock
-    finally:
-        if lock is not None:
-            lock.release()

@@ -35,6 +35,15 @@ class Connector(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def bump_data_version(cls, connector_id: int) -> None:
+        """Invalidate cached dashboard data of every credential of this connector (one UPDATE
+        of its row).
+
+        Items belong to a connector and may be seen by several of its credentials, so a change
+        written through one credential is a change for all of them."""
+        cls.objects.filter(pk=connector_id).update(data_version=models.F("data_version") + 1)
+
 
 class Credential(models.Model):
     class Status(models.TextChoices):
@@ -99,15 +108,6 @@ class Credential(models.Model):
         if not self.secret_encrypted:
             raise crypto.DecryptionFailed("No secret is stored for this credential.")
         return crypto.decrypt_json(self.secret_encrypted)
-
-    @classmethod
-    def bump_data_version(cls, connector_id: int) -> None:
-        """Invalidate cached dashboard data of every credential of this connector (one UPDATE
-        of the connector's row).
-
-        Items belong to a connector and may be seen by several of its credentials, so a change
-        written through one credential is a change for all of them."""
-        Connector.objects.filter(pk=connector_id).update(data_version=models.F("data_version") + 1)
 
     def mark_needs_reentry(self, reason: str) -> None:
         self.status = self.Status.NEEDS_REENTRY

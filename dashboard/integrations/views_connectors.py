@@ -169,7 +169,7 @@ def shared_edit(request: HttpRequest, credential_id: int) -> HttpResponse:
         credential.share_with_everyone = sharing.cleaned_data["share_with_everyone"]
         credential.save(update_fields=["label", "share_with_everyone"])
         credential.groups.set(sharing.cleaned_data["groups"])
-        Credential.bump_data_version(connector.pk)  # who sees what changed: no cached page may lag
+        Connector.bump_data_version(connector.pk)  # who sees what changed: no cached page may lag
         messages.success(request, "Sharing saved: visibility changes at once.")
         return redirect("integrations:shared_edit", credential_id=credential.pk)
     if action == "secret" and secret_form.is_valid():

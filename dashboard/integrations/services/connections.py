@@ -293,7 +293,7 @@ def disconnect(credential: Credential) -> None:
     returned leaves the owner's views in the same transaction."""
     connector_id = credential.connector_id
     credential.delete()
-    Credential.bump_data_version(connector_id)  # items shared with sibling credentials may have changed hands
+    Connector.bump_data_version(connector_id)  # items shared with sibling credentials may have changed hands
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from connectors.base import AuthError, ConnectorError, Kind, RateLimited, ScopeE
 from connectors.http import scrub
 from dashboard.core import locks
 from dashboard.core.logging import scrub_text
-from dashboard.integrations.models import Credential, StreamResult, SyncCursor, SyncRun
+from dashboard.integrations.models import Connector, Credential, StreamResult, SyncCursor, SyncRun
 from dashboard.integrations.services.connectors import open_connector
 from dashboard.integrations.services.sync_enqueue import (
     ACTIVE,
@@ -354,7 +354,7 @@ def _finish(state: RunState, requests: int, elapsed: float, *, allow_retry: bool
             heartbeat_at=now,
             current_stream="",
         )
-        Credential.bump_data_version(state.credential.connector_id)  # pages written before the pause show at once
+        Connector.bump_data_version(state.credential.connector_id)  # pages written before the pause show at once
         raise SyncRetry(run.pk, countdown, message)
 
     # Streams never reached (rate limited, auth refused) are recorded so the page can say so.
@@ -377,8 +377,10 @@ def _finish(state: RunState, requests: int, elapsed: float, *, allow_retry: bool
         status = SyncRun.Status.FAILED
     error = _clean("; ".join(errors), state.secrets)
     # The run's outcome and the credential's state change together: a reader that sees the run
-    # finished also sees the credential marked (needs re-entry, paused, last success).
+    # finished also sees the credential marked (needs re-entry, paused, last success). The
+    # credential row is locked first, as _claim locks it before touching runs: one lock order.
     with transaction.atomic():
+        credential = Credential.objects.select_for_update().get(pk=state.credential.pk)
         SyncRun.objects.filter(pk=run.pk).update(
             status=status,
             finished_at=now,
@@ -388,43 +390,42 @@ def _finish(state: RunState, requests: int, elapsed: float, *, allow_retry: bool
             current_stream="",
             heartbeat_at=now,
         )
-        _update_credential(state, status, error, now)
+        _update_credential(credential, state, status, error, now)
     # Every finished run may have written, removed or newly exposed items (a first sync of a
     # second credential adds visibility without counting as a change): cached pages go stale.
     # Outside the credential's row lock, so lock order never mixes credential and connector rows.
-    Credential.bump_data_version(state.credential.connector_id)
+    Connector.bump_data_version(state.credential.connector_id)
     run.refresh_from_db()
     logger.info("sync run %s %s: %s requests in %.1fs", run.pk, status, total_requests, duration)
     return run
 
 
-def _update_credential(state: RunState, status: str, error: str, now: Any) -> None:
-    with transaction.atomic():
-        credential = Credential.objects.select_for_update().get(pk=state.credential.pk)
-        credential.last_sync_at = now
-        fields = ["last_sync_at", "last_error", "consecutive_failures", "status", "status_reason", "status_changed_at", "missing_scopes"]
-        if state.missing_scopes:
-            credential.missing_scopes = sorted(set(credential.missing_scopes or []) | state.missing_scopes)
-        elif status == SyncRun.Status.SUCCEEDED:
-            credential.missing_scopes = []
-        if state.auth_error is not None:
-            credential.status = Credential.Status.NEEDS_REENTRY
-            credential.status_reason = _clean(f"The vendor refused the credential: {state.auth_error}", state.secrets)[:500]
+def _update_credential(credential: Credential, state: RunState, status: str, error: str, now: Any) -> None:
+    """Record the run's outcome on ``credential`` (locked by the caller's transaction)."""
+    credential.last_sync_at = now
+    fields = ["last_sync_at", "last_error", "consecutive_failures", "status", "status_reason", "status_changed_at", "missing_scopes"]
+    if state.missing_scopes:
+        credential.missing_scopes = sorted(set(credential.missing_scopes or []) | state.missing_scopes)
+    elif status == SyncRun.Status.SUCCEEDED:
+        credential.missing_scopes = []
+    if state.auth_error is not None:
+        credential.status = Credential.Status.NEEDS_REENTRY
+        credential.status_reason = _clean(f"The vendor refused the credential: {state.auth_error}", state.secrets)[:500]
+        credential.status_changed_at = now
+    if status == SyncRun.Status.FAILED:
+        credential.consecutive_failures += 1
+        credential.last_error = error
+        limit = settings.SYNC_PAUSE_AFTER_FAILURES
+        if credential.status == Credential.Status.ACTIVE and limit and credential.consecutive_failures >= limit:
+            credential.status = Credential.Status.PAUSED
+            reason = f"Paused after {credential.consecutive_failures} failed syncs in a row. Last error: {error}"
+            credential.status_reason = reason[:500]
             credential.status_changed_at = now
-        if status == SyncRun.Status.FAILED:
-            credential.consecutive_failures += 1
-            credential.last_error = error
-            limit = settings.SYNC_PAUSE_AFTER_FAILURES
-            if credential.status == Credential.Status.ACTIVE and limit and credential.consecutive_failures >= limit:
-                credential.status = Credential.Status.PAUSED
-                reason = f"Paused after {credential.consecutive_failures} failed syncs in a row. Last error: {error}"
-                credential.status_reason = reason[:500]
-                credential.status_changed_at = now
-        else:
-            credential.consecutive_failures = 0
-            credential.last_error = error if status == SyncRun.Status.PARTIAL else ""
-            credential.last_success_at = now
-            fields.append("last_success_at")
-            if credential.status == Credential.Status.PAUSED:  # the owner's override run worked
-                credential.status, credential.status_reason, credential.status_changed_at = Credential.Status.ACTIVE, "", now
-        credential.save(update_fields=fields)
+    else:
+        credential.consecutive_failures = 0
+        credential.last_error = error if status == SyncRun.Status.PARTIAL else ""
+        credential.last_success_at = now
+        fields.append("last_success_at")
+        if credential.status == Credential.Status.PAUSED:  # the owner's override run worked
+            credential.status, credential.status_reason, credential.status_changed_at = Credential.Status.ACTIVE, "", now
+    credential.save(update_fields=fields)

@@ -88,9 +88,6 @@ class IdMap:
         if self._known.get(external_id) is None:
             self._known[external_id] = pk
 
-    def forget(self) -> None:
-        self._known.clear()
-
 
 @dataclass
 class StoreContext:
