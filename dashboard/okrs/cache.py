@@ -10,9 +10,10 @@ A key is built from:
 
 - the user, and the exact set of credentials they may see (:func:`selectors.visible_credentials`
   already drops credentials of disabled connectors, and follows group grants), each with its
-  ``data_version``: a sync run, a write-back, a disconnect or a sharing change bumps the
-  version (:meth:`Credential.bump_data_version`), so a cached value never outlives a change
-  and never crosses to a user who sees other data;
+  connector's ``data_version``: a finished (or paused) sync run, a write-back, a disconnect or
+  a sharing change bumps the version (:meth:`Connector.bump_data_version`), so a cached value
+  never outlives such a change and never crosses to a user who sees other data. Pages a sync
+  stores while it is still running show once the one-minute bucket turns (or the run ends);
 - the date and a one-minute bucket: "stale" and "overdue" depend on the clock;
 - the page's name and its parameters (the request's GET, as given).
 
@@ -35,8 +36,8 @@ from django.utils.safestring import SafeString, mark_safe
 from dashboard.okrs.selectors import UserLike, visible_credential_versions
 
 T = TypeVar("T")
-TTL_SECONDS = 300
 TIME_BUCKET_SECONDS = 60  # how late a "stale"/"overdue" flag may turn on in a cached count
+TTL_SECONDS = 2 * TIME_BUCKET_SECONDS  # a key is never asked for once its bucket has passed
 KEY_PREFIX = "okrs:page-data:v1"
 logger = logging.getLogger(__name__)
 

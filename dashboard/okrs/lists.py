@@ -1,7 +1,7 @@
 """Reading the rows of the dashboard lists: few queries, narrow rows (issue #8, "Speed").
 
 A list is read in two steps: the ids of the wanted rows, sorted and cut by the database on bare
-rows (:func:`first_rows`, :func:`page_ids`, :func:`board_column_ids`), then only those rows
+rows (:func:`first_ids`, :func:`page_ids`, :func:`board_column_ids`), then only those rows
 with the columns a row shows (:func:`goal_rows`, :func:`work_item_rows`). What a row adds
 (key results, sparkline values, team names) comes in one query of bare values per list
 (``attach_*``), never as a model instance per row. Visibility is applied by the queries of
@@ -23,22 +23,6 @@ from dashboard.okrs.models import Goal, KeyResult, ProgressSnapshot, WorkItem
 from dashboard.okrs.selectors import UserLike, visible_key_results, with_goal_flags, with_work_item_flags, work_item_team_names
 
 M = TypeVar("M", bound=models.Model)
-
-
-def first_rows(qs: QuerySet[M], limit: int, *, rows: QuerySet[M] | None = None) -> list[M]:
-    """``list(qs[:limit])``, sorted and cut on the bare rows first.
-
-    The wanted ids come from ``qs`` without the joins of ``select_related`` and without the wide
-    columns, so the database sorts thousands of narrow rows, not joined wide ones; then only
-    those rows are read, by primary key, from ``rows``: a queryset of the same model without
-    ``qs``'s filters (the ids are filtered already, which spares Django rebuilding them and the
-    database re-checking them) and ordered like ``qs``. With ``rows``, that is one query
-    (``pk IN (SELECT ... LIMIT n)``); without, two (the ids, then ``qs`` by id).
-    """
-    narrow = qs.prefetch_related(None).select_related(None)
-    if rows is not None:
-        return list(rows.filter(pk__in=narrow.values("pk")[:limit]))
-    return in_order(qs, list(narrow.values_list("pk", flat=True)[:limit]))
 
 
 def first_ids(qs: QuerySet[Any], limit: int) -> list[int]:

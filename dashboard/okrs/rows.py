@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from django.http import HttpRequest
 from django.template import Context
 from django.template.loader import get_template
 from django.urls import reverse
@@ -41,11 +40,12 @@ from dashboard.okrs.templatetags.okrs import (
 
 class Entry:
     """One ``writes/_entry_*.html`` template for many rows: its compiled nodes are rendered per
-    row inside one context (with the request and user, as a page's context has them), instead
-    of one template render, with its context set-up, per row."""
+    row inside one context, instead of one template render, with its context set-up, per row.
 
-    def __init__(self, request: HttpRequest, template_name: str, name: str) -> None:
-        self.request = request
+    The context holds the row's item only (no request, no user): rows are cached per user and
+    data version (:mod:`dashboard.okrs.cache`), so nothing of one request may end up in them."""
+
+    def __init__(self, template_name: str, name: str) -> None:
         self.template_name = template_name
         self.name = name
 
@@ -53,7 +53,7 @@ class Entry:
         if not items:
             return []
         template = get_template(self.template_name).template  # type: ignore[attr-defined]
-        context = Context({"request": self.request, "user": getattr(self.request, "user", None)}, autoescape=True)
+        context = Context({}, autoescape=True)
         parts = []
         # What Template.render does around its nodes, done once for all rows.
         with context.render_context.push_state(template), context.bind_template(template):
@@ -186,10 +186,10 @@ def attention_rows(goals: Iterable[Any]) -> SafeString:
 # -- work items -------------------------------------------------------------------------------
 
 
-def work_rows(request: HttpRequest, items: Iterable[Any], *, hide_state: bool = False) -> SafeString:
+def work_rows(items: Iterable[Any], *, hide_state: bool = False) -> SafeString:
     """Work-item table rows (actions table, review)."""
     items = list(items)
-    entries = Entry(request, "writes/_entry_action.html", "w").render(items)
+    entries = Entry("writes/_entry_action.html", "w").render(items)
     out: list[str] = []
     for w, entry in zip(items, entries, strict=True):
         teams = ", ".join(escape(name) for name in w.visible_team_names)
@@ -213,10 +213,10 @@ def work_rows(request: HttpRequest, items: Iterable[Any], *, hide_state: bool = 
     return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
 
 
-def board_cards(request: HttpRequest, items: Iterable[Any]) -> SafeString:
+def board_cards(items: Iterable[Any]) -> SafeString:
     """The cards of one board column."""
     items = list(items)
-    entries = Entry(request, "writes/_entry_action.html", "w").render(items)
+    entries = Entry("writes/_entry_action.html", "w").render(items)
     out: list[str] = []
     for w, entry in zip(items, entries, strict=True):
         due = escape(due_text(w))
@@ -304,10 +304,10 @@ def tree_row(team: Any, level: int, child_query: str, entry: str) -> str:
     )
 
 
-def tree_items(request: HttpRequest, teams: Iterable[Any], *, level: int, child_query: str, truncated: bool, max_rows: int) -> SafeString:
+def tree_items(teams: Iterable[Any], *, level: int, child_query: str, truncated: bool, max_rows: int) -> SafeString:
     """Tree items of one level; a team with sub-teams gets the URL htmx loads them from."""
     teams = list(teams)
-    entries = Entry(request, "writes/_entry_team.html", "team").render(teams)
+    entries = Entry("writes/_entry_team.html", "team").render(teams)
     query = escape(child_query)
     out: list[str] = []
     for team, entry in zip(teams, entries, strict=True):
@@ -333,7 +333,7 @@ def tree_items(request: HttpRequest, teams: Iterable[Any], *, level: int, child_
     return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
 
 
-def focus_row(request: HttpRequest, team: Any, child_query: str) -> SafeString:
+def focus_row(team: Any, child_query: str) -> SafeString:
     """The focused team's own row, at the top of its subtree."""
-    entry = Entry(request, "writes/_entry_team.html", "team").render([team])[0]
+    entry = Entry("writes/_entry_team.html", "team").render([team])[0]
     return mark_safe(tree_row(team, 1, child_query, entry))  # noqa: S308 - vendor text escaped in tree_row

@@ -124,12 +124,6 @@ HEALTH_KEYS = [h.value for h in Health]
 STATE_KEYS = [s.value for s in State]
 
 
-def health_counts(goals: QuerySet[Goal]) -> dict[str, int]:
-    """Counts per health plus ``goals`` (total), in one query."""
-    agg: dict[str, Any] = goals.aggregate(goals=Count("id"), **{h: Count("id", filter=Q(health=h)) for h in HEALTH_KEYS})
-    return {k: int(v or 0) for k, v in agg.items()}
-
-
 def _summary_rows(qs: QuerySet[Any], **aggregates: Any) -> list[dict[str, Any]]:
     """Aggregates per (health, state): at most 20 rows, summed in Python. One query, and far
     fewer expressions for Django to build and the database to evaluate per row than a FILTER
@@ -254,20 +248,10 @@ EMPTY_ROLLUP: dict[str, Any] = {"goals": 0, "progress": None, **dict.fromkeys(HE
 def attach_rollups(teams: list[Team], goals: QuerySet[Goal]) -> list[Team]:
     """Set ``rollup_goals``, ``rollup_progress`` and ``rollup_<health>`` on each team (1 query)."""
     if teams:
-        _attach(teams, goals, per_connector=False)
+        rollups = subtree_rollups(Team.objects.filter(pk__in=[t.pk for t in teams]), goals)
+        for team in teams:
+            set_rollup(team, rollups.get(team.pk, EMPTY_ROLLUP))
     return teams
-
-
-def attach_rollups_and_connectors(teams: list[Team], goals: QuerySet[Goal]) -> dict[int, dict[str, Any]]:
-    """:func:`attach_rollups`, and :func:`connector_rollups` returned, from one query."""
-    return _attach(teams, goals, per_connector=True) if teams else connector_rollups(goals)
-
-
-def _attach(teams: list[Team], goals: QuerySet[Goal], *, per_connector: bool) -> dict[int, dict[str, Any]]:
-    rollups, connectors = tree_rollups(Team.objects.filter(pk__in=[t.pk for t in teams]), goals, per_connector=per_connector)
-    for team in teams:
-        set_rollup(team, rollups.get(team.pk, EMPTY_ROLLUP))
-    return connectors
 
 
 def set_rollup(team: Team, rollup: dict[str, Any]) -> None:

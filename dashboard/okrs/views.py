@@ -16,7 +16,7 @@ from connectors.base import HEALTH_LABELS, STATE_LABELS
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters, SearchFilters, search_q
 from dashboard.okrs.views_actions import actions, actions_export  # noqa: F401 - re-exported for urls
-from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
+from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate_ids, progress_cell, render_region
 from dashboard.okrs.views_goals import goal_detail, goals, goals_export  # noqa: F401
 from dashboard.okrs.views_teams import team_children, teams, teams_export  # noqa: F401
 
@@ -146,7 +146,7 @@ def review(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(user))
     # Ids, totals and the rendered rows come from the cache (keyed by the data versions).
-    goals_page = paginate(request, _attention_goals(request, filters), cache_as="review:goals", fetch=False)
+    goals_page = paginate_ids(request, _attention_goals(request, filters), "review:goals")
     goal_ids = list(goals_page.object_list)
     item_ids = cache.cached_for(request, "review:work", lambda: lists.first_ids(_attention_work_items(request, filters), SEARCH_LIMIT))
 
@@ -154,7 +154,7 @@ def review(request: HttpRequest) -> HttpResponse:
         return rows.review_goal_rows(lists.attach_recent_progress(lists.in_order(lists.goal_rows(), goal_ids)))
 
     def work_html() -> str:
-        return rows.work_rows(request, lists.attach_team_names(user, lists.in_order(lists.work_item_rows(), item_ids)))
+        return rows.work_rows(lists.attach_team_names(user, lists.in_order(lists.work_item_rows(), item_ids)))
 
     context = page_context(request)
     context.update(
@@ -225,23 +225,26 @@ def search(request: HttpRequest) -> HttpResponse:
     context = page_context(request)
     context.update(q=text, filters=filters, results={}, too_short=bool(text) and len(text) < 2)
     if len(text) >= 2:
-        sets = _search_sets(request, filters, text)
-        # One query per kind; one row more than shown tells us there is more.
+        # One query per kind, only when not cached; one id more than shown tells the page there is more.
+        found_ids = cache.cached_for(
+            request,
+            "search",
+            lambda: {name: lists.first_ids(qs, SEARCH_LIMIT + 1) for name, qs in _search_sets(request, filters, text).items()},
+        )
+        context["results"] = found_ids
         rows_of = {
-            "goals": lists.goal_rows().order_by("title", "id"),
-            "key_results": lists.key_result_search_rows().order_by("title", "id"),
-            "work_items": lists.work_item_rows().order_by("title", "id"),
+            "goals": (lists.goal_rows, rows.search_goal_items),
+            "key_results": (lists.key_result_search_rows, rows.search_key_result_items),
+            "work_items": (lists.work_item_rows, rows.search_work_items),
         }
-        found_ids = cache.cached_for(request, "search", lambda: {name: lists.first_ids(qs, SEARCH_LIMIT + 1) for name, qs in sets.items()})
-        context["results"] = found_ids  # ids: one more than shown tells the page there is more
-        render_rows = {"goals": rows.search_goal_items, "key_results": rows.search_key_result_items, "work_items": rows.search_work_items}
 
         def html(name: str) -> str:
-            return render_rows[name](lists.in_order(rows_of[name], found_ids[name][:SEARCH_LIMIT]))
+            source, render_rows = rows_of[name]
+            return render_rows(lists.in_order(source(), found_ids[name][:SEARCH_LIMIT]))
 
         context["result_rows"] = {
             name: cache.cached_html(request.user, f"search:{name}-rows", found_ids[name][:SEARCH_LIMIT], lambda name=name: html(name))
-            for name in render_rows
+            for name in rows_of
         }
         context["found"] = sum(len(v) for v in context["results"].values())
         query = urlencode([("q", text), *[("vendor", v) for v in filters.selected("vendor")]])

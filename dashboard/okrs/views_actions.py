@@ -14,7 +14,7 @@ from connectors.base import STATE_LABELS
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import WorkItemFilters
 from dashboard.okrs.models import WorkItem
-from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
+from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate_ids, progress_cell, render_region
 
 BOARD_PER_COLUMN = 20
 BOARD_STATES = ["not_started", "active", "paused", "done", "archived"]
@@ -46,7 +46,7 @@ def actions(request: HttpRequest) -> HttpResponse:
             """(state, cards shown, their HTML) per column."""
             cards = lists.in_order(lists.work_item_rows(), card_ids)
             by_state = {s: [c for c in cards if c.state == s] for s in BOARD_STATES}
-            return [(s, len(by_state[s]), str(rows.board_cards(request, by_state[s]))) for s in BOARD_STATES]
+            return [(s, len(by_state[s]), str(rows.board_cards(by_state[s]))) for s in BOARD_STATES]
 
         columns = [
             {"state": s, "label": STATE_LABELS[s], "count": counts[f"state_{s}"], "items": shown, "cards": mark_safe(html)}  # noqa: S308 - rows.py escaped it
@@ -56,7 +56,7 @@ def actions(request: HttpRequest) -> HttpResponse:
         has_rows = bool(card_ids)
     else:
         ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
-        page = paginate(request, ordered, per_page=50, cache_as="actions:table", fetch=False)
+        page = paginate_ids(request, ordered, "actions:table", per_page=50)
         ids = list(page.object_list)
         context["page"] = page
 
@@ -67,7 +67,7 @@ def actions(request: HttpRequest) -> HttpResponse:
                 if not groups or groups[-1][0] != item.state:
                     groups.append((item.state, []))
                 groups[-1][1].append(item)
-            return [(state, str(rows.work_rows(request, members, hide_state=True))) for state, members in groups]
+            return [(state, str(rows.work_rows(members, hide_state=True))) for state, members in groups]
 
         context["groups"] = [
             {"grouper": state, "rows": mark_safe(html)}  # noqa: S308 - rows.py escaped it

@@ -35,25 +35,15 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
     return {"freshness": selectors.freshness(request.user), "queue_down": not queue_reachable()}
 
 
-def paginate(
-    request: HttpRequest,
-    qs: QuerySet[Any],
-    per_page: int = PER_PAGE,
-    *,
-    rows: QuerySet[Any] | None = None,
-    cache_as: str = "",
-    fetch: bool = True,
-) -> Page:
-    """Page ``?page=N``; out-of-range or junk numbers give the nearest real page, not an error
-    (as ``Paginator.get_page``).
+def paginate_ids(request: HttpRequest, qs: QuerySet[Any], cache_as: str, per_page: int = PER_PAGE) -> Page:
+    """Page ``?page=N`` of ``qs`` as ids (the views read and render the rows, cached, from
+    them); out-of-range or junk numbers give the nearest real page, not an error (as
+    ``Paginator.get_page``).
 
-    Two queries, as count + page would be, but cheaper: the page's ids and the total come from
-    one narrow sorted query (:func:`lists.page_ids`), then only those rows are fetched with
-    their joins and prefetches, from ``rows`` (see :func:`lists.first_rows`; default ``qs``).
-    A page number past the end costs one count and one retry.
-    With ``cache_as``, the page number, ids and total come from :mod:`dashboard.okrs.cache`
-    (keyed by the user's data versions and the request's parameters); the rows never do.
-    With ``fetch=False`` the page holds the ids only (for views whose rendered rows are cached).
+    The page's ids and the total come from one narrow sorted query (:func:`lists.page_ids`);
+    a page number past the end costs one count and one retry. The page number, ids and total
+    are kept in :mod:`dashboard.okrs.cache` as ``cache_as`` (keyed by the user's data versions
+    and the request's parameters).
     """
     raw = request.GET.get("page") or "1"
 
@@ -69,10 +59,10 @@ def paginate(
             ids = lists.page_ids(qs, per_page, (number - 1) * per_page)[0] if total else []
         return number, ids, total
 
-    number, ids, total = cache.cached_for(request, cache_as, locate, extra=per_page) if cache_as else locate()
+    number, ids, total = cache.cached_for(request, cache_as, locate, extra=per_page)
     paginator = Paginator(ids, per_page)
     paginator.count = total  # known already: the paginator must not count again
-    return Page(lists.in_order(qs if rows is None else rows, ids) if fetch else ids, number, paginator)
+    return Page(ids, number, paginator)
 
 
 def empty_state(freshness: dict[str, Any], *, filtered: bool, has_unfinished_runs: bool = False) -> str:

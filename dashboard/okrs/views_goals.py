@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters
 from dashboard.okrs.models import Goal, ProgressSnapshot
-from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate, progress_cell, render_region
+from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate_ids, progress_cell, render_region
 
 SORTS: dict[str, tuple[str, list[Any]]] = {
     "attention": ("Needs attention first", [F("health_rank").asc(), F("due_date").asc(nulls_last=True), "title"]),
@@ -44,7 +44,7 @@ def _filtered_goals(request: HttpRequest, *, flags: bool = False) -> tuple[GoalF
 @require_GET
 def goals(request: HttpRequest) -> HttpResponse:
     filters, sort, qs = _filtered_goals(request)
-    page = paginate(request, qs, cache_as="goals", fetch=False)
+    page = paginate_ids(request, qs, "goals")
     ids = list(page.object_list)
 
     def goal_html() -> str:

@@ -74,19 +74,19 @@ def teams(request: HttpRequest) -> HttpResponse:
                 trees.append(tree)
             tree["roots"].append(team)
     child_query = filters.querystring(keep_extra=False)
-    rows_options = {"child_query": child_query, "truncated": truncated, "max_rows": MAX_ROWS}
+    # The page says once, below the trees, that a level was cut; lazily loaded levels say it in their list.
+    rows_options = {"child_query": child_query, "truncated": False, "max_rows": MAX_ROWS}
     for tree in trees:
-        tree["roots_html"] = rows.tree_items(request, tree["roots"], level=1, **rows_options)
+        tree["roots_html"] = rows.tree_items(tree["roots"], level=1, **rows_options)
     if focus is not None:
-        focus["row_html"] = rows.focus_row(request, focus["team"], child_query)
-        focus["children_html"] = rows.tree_items(request, focus["children"], level=2, **rows_options)
+        focus["row_html"] = rows.focus_row(focus["team"], child_query)
+        focus["children_html"] = rows.tree_items(focus["children"], level=2, **rows_options)
     context.update(
         filters=filters,
         trees=trees,
         focus=focus,
         truncated=truncated,
         max_rows=MAX_ROWS,
-        child_query=child_query,
         export_url=filters.url("/teams/export.csv", keep_extra=False),
     )
     context["empty"] = "" if trees or focus else empty_state(context["freshness"], filtered=filters.active)
@@ -123,7 +123,6 @@ def team_children(request: HttpRequest, team_id: int) -> HttpResponse:
     level = request.GET.get("level", "1")
     shown = _teams_by_id(children[:MAX_ROWS], data["teams"])
     rows_html = rows.tree_items(
-        request,
         shown,
         level=int(level) + 1 if level.isdigit() and int(level) < 50 else 2,
         child_query=filters.querystring(keep_extra=False),

@@ -83,11 +83,6 @@ def sparkline_values(values: list[float | None], current: float | None = None) -
 
 
 @register.filter
-def health_label(health: str | None) -> str:
-    return HEALTH_LABELS.get(health or "unknown", HEALTH_LABELS["unknown"])
-
-
-@register.filter
 def state_label(state: str | None) -> str:
     return STATE_LABELS.get(state or "", state or "")
 
@@ -100,11 +95,6 @@ def outcome_label(outcome: str | None) -> str:
 @register.filter
 def kind_label(kind: str | None) -> str:
     return KIND_LABELS.get(kind or "", kind or "")
-
-
-@register.filter
-def vendor_label(vendor: str | None) -> str:
-    return VENDOR_LABELS.get(vendor or "", vendor or "")
 
 
 @register.simple_tag
@@ -199,17 +189,6 @@ def ago(moment: datetime | None, never: str = "never") -> str:
         return f"{hours} hour{'s' if hours != 1 else ''} ago"
     days = seconds // 86400
     return f"{_days(days)} ago"
-
-
-@register.simple_tag
-def rollup_counts(team: Any) -> list[tuple[str, str, int]]:
-    """(health, label, count) for the health counts of a team row, non-zero only."""
-    rows = []
-    for key, label in HEALTH_LABELS.items():
-        count = int(getattr(team, f"rollup_{key}", 0) or 0)
-        if count:
-            rows.append((str(key), label, count))
-    return rows
 
 
 @register.filter
