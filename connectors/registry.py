@@ -8,7 +8,9 @@ from typing import TypeVar
 from connectors.base import Connector
 
 _REGISTRY: dict[str, type[Connector]] = {}
-_BUILTIN = ("north", "operately", "ogsm")
+# The vendors the product ships: each is the package connectors.<vendor> (with its sandbox).
+VENDOR_CHOICES = (("north", "North"), ("operately", "Operately"), ("ogsm", "OGSM"))
+_BUILTIN = tuple(vendor for vendor, _label in VENDOR_CHOICES)
 C = TypeVar("C", bound=type[Connector])
 
 
@@ -38,6 +40,3 @@ def get(vendor: str) -> type[Connector]:
 def all() -> dict[str, type[Connector]]:  # noqa: A001 - the conventions name it all()
     _load_builtins()
     return dict(sorted(_REGISTRY.items()))
-
-
-VENDOR_CHOICES = (("north", "North"), ("operately", "Operately"), ("ogsm", "OGSM"))

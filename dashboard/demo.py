@@ -22,9 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from connectors.registry import VENDOR_CHOICES
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-VENDORS = ("north", "operately", "ogsm")
+VENDORS = tuple(vendor for vendor, _label in VENDOR_CHOICES)
 DEMO_PASSWORDS = {"admin": "admin-demo-pass", "alice": "alice-demo-pass", "bob": "bob-demo-pass"}
 
 

@@ -35,9 +35,9 @@ from connectors.sandbox_kit import RunningServer, Sandbox
 
 RECORD_TYPES = (TeamRecord, PersonRecord, GoalRecord, KeyResultRecord, WorkItemRecord, CheckInRecord)
 FAST_RETRY = RetryPolicy(max_attempts=2, base_delay=0.01, budget_seconds=2)
-# Every connector the product ships (each with its sandbox); the sync engine's test double,
-# registered when tests/integrations is imported first, has no sandbox and is not one of them.
-VENDORS = sorted(v for v in registry.all() if registry.get(v).__module__.startswith("connectors."))
+# Every vendor the product ships (each with its sandbox): one that fails to load fails the suite.
+# The sync engine's test double, registered when tests/integrations is imported, is not one of them.
+VENDORS = sorted(vendor for vendor, _label in registry.VENDOR_CHOICES)
 
 
 @pytest.fixture(params=VENDORS)

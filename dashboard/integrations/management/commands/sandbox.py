@@ -14,9 +14,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from connectors.registry import VENDOR_CHOICES
 from connectors.sandbox_kit import FaultSpecError, serve
 
-VENDORS = ("north", "operately", "ogsm")
+VENDORS = tuple(vendor for vendor, _label in VENDOR_CHOICES)
 
 
 class Command(BaseCommand):
