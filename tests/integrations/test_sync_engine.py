@@ -13,6 +13,7 @@ from django.utils import timezone
 from dashboard.integrations.models import Credential, StreamResult, SyncRun
 from dashboard.integrations.services.sync import SyncRetry, create_runs, enqueue_sync, expire_stuck_runs, retry_countdown, run_sync
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, ProgressSnapshot, Team, WorkItem
+from tests.conftest import require
 from tests.integrations.fake_connector import fake_sandbox, make_credential  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def okrs_rows_written() -> dict[str, tuple[int, int, int]]:
     """Rows inserted/updated/deleted per okrs table so far in this transaction (PostgreSQL)."""
-    assert connection.vendor == "postgresql", "row counting uses pg_stat_xact_user_tables"
+    require(connection.vendor == "postgresql", "PostgreSQL (row counting uses pg_stat_xact_user_tables)")
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables WHERE relname LIKE 'okrs_%%'")
         return {name: (ins, upd, dele) for name, ins, upd, dele in cursor.fetchall()}
@@ -354,6 +355,7 @@ def test_postgres_upsert_skips_a_row_another_sync_already_wrote_alike(fake_sandb
     from dashboard.integrations.services import sync_store
     from tests.integrations.fake_connector import to_record
 
+    require(connection.vendor == "postgresql", "PostgreSQL (the ON CONFLICT upsert path)")
     sandbox, server = fake_sandbox()
     alice = make_credential(server)
     sync(alice)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
 
 from dashboard.accounts.tokens import create_token
 from dashboard.integrations.models import SyncRun
@@ -127,14 +128,14 @@ def test_sign_in_and_the_api_work_while_redis_is_down(on_throwaway_redis, django
     user = django_user_model.objects.create_user("redisless", password="pw-Secret-123")
     token = create_token(user, "outage").raw
     on_throwaway_redis.stop()
-    client = pytest.importorskip("django.test").Client(raise_request_exception=False)
+    client = Client(raise_request_exception=False)
 
     login = client.post("/accounts/login/", {"username": "redisless", "password": "pw-Secret-123"})
     api = client.get("/api/v1/goals", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert (login.status_code, api.status_code) == (302, 200), (login.status_code, api.status_code)
     # ...and sign-in keeps a limit meanwhile (counted in the web process until Redis is back)
-    guesser = pytest.importorskip("django.test").Client(REMOTE_ADDR="10.11.12.13")
+    guesser = Client(REMOTE_ADDR="10.11.12.13")
     for attempt in range(settings.LOGIN_ATTEMPTS_PER_15_MINUTES):
         assert guesser.post("/accounts/login/", {"username": "redisless", "password": f"guess-{attempt}"}).status_code == 200
     assert guesser.post("/accounts/login/", {"username": "redisless", "password": "pw-Secret-123"}).status_code == 429
