@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo run test lint format bench migrate clean screenshots
+.PHONY: install demo run test test-clock lint format bench migrate clean screenshots
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -24,9 +24,22 @@ demo: install ## the whole product with sandboxes, on the embedded defaults (SQL
 run: install migrate ## web + worker + beat (honcho + Procfile), for real vendors
 	$(VENV)/bin/honcho start -f Procfile
 
-test: install ## the whole test suite (uses DATABASE_URL when set; CI=true forbids skips)
-	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
-	$(VENV)/bin/pytest -m slow $(PYTEST_ARGS)
+# Coverage of the test process and of every Python process the tests start (tests/_subprocess).
+COVERAGE_DIR := $(CURDIR)/var/coverage
+RESULTS_DIR := $(CURDIR)/var/test-results
+COVERED := COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(COVERAGE_DIR)/.coverage $(VENV)/bin/coverage run -m pytest
+# What depends on "today" (sandbox data, staleness, overdue, pace): run again with the clock moved.
+DATE_SENSITIVE ?= tests/core tests/connectors tests/integrations tests/okrs tests/writes tests/api tests/e2e
+
+test: install ## the whole test suite with coverage (uses DATABASE_URL when set; CI=true forbids skips)
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR) $(RESULTS_DIR)
+	$(COVERED) -m "not slow" --junitxml=$(RESULTS_DIR)/main.xml $(PYTEST_ARGS)
+	$(COVERED) -m slow --junitxml=$(RESULTS_DIR)/slow.xml $(PYTEST_ARGS)
+	$(PY) -m tests.coverage_report
+
+test-clock: install ## the date-sensitive suites again with the tests' clock 60 days ahead (CI runs both)
+	mkdir -p $(RESULTS_DIR)
+	OKRHUB_TEST_CLOCK_SHIFT_DAYS=60 $(VENV)/bin/pytest -m "not slow" --junitxml=$(RESULTS_DIR)/clock-60-days.xml $(PYTEST_ARGS) $(DATE_SENSITIVE)
 
 lint: install ## ruff check + ruff format --check + mypy on connectors/
 	$(VENV)/bin/ruff check .

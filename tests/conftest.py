@@ -17,8 +17,11 @@ from typing import Any
 import pytest
 
 from connectors.sandbox_kit import RunningServer, Sandbox, serve
+from tests import clock
+from tests.ci_gates import pytest_runtest_makereport  # noqa: F401 - the hook: no undeclared skip in CI
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live-server tests with Playwright
+clock.start()  # a pinned clock for this process and every process it starts (tests/clock.py)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -40,6 +43,24 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """File locks (the embedded default, without Redis) of this session only: two test runs on
+    one machine (or one tree) must not see each other's credential locks."""
+    from django.conf import settings
+
+    path = tmp_path_factory.mktemp("locks")
+    previous, previous_env = settings.SYNC_LOCK_DIR, os.environ.get("SYNC_LOCK_DIR")
+    settings.SYNC_LOCK_DIR = path
+    os.environ["SYNC_LOCK_DIR"] = str(path)  # the workers and commands the tests start
+    yield path
+    settings.SYNC_LOCK_DIR = previous
+    if previous_env is None:
+        os.environ.pop("SYNC_LOCK_DIR", None)
+    else:
+        os.environ["SYNC_LOCK_DIR"] = previous_env
 
 
 @pytest.fixture(scope="session")

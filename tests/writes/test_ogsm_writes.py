@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from dashboard.integrations.audit import AuditLog
 from dashboard.okrs.models import ProgressSnapshot, WorkItem
@@ -45,6 +46,11 @@ def open_form(client: Client, url: str) -> dict[str, str]:
     response = client.get(url)
     assert response.status_code == 200, response.content[-2000:]
     return form_values(response.content.decode())
+
+
+def start_of(vendor: Vendor, action_id: int = ACTION_ID) -> date:
+    """The action's start date as the sandbox seeded it (relative to the tests' clock)."""
+    return date.fromisoformat(vendor.sandbox.state.action(action_id)["start"])
 
 
 def writes_sent(vendor: Vendor) -> list[Any]:
@@ -86,12 +92,13 @@ def test_edit_every_field_as_a_plain_post_redirects_and_the_vendor_has_them(conn
     ogsm = connect("ogsm")
     item = local_action()
     data = open_form(ogsm.client, f"/actions/{item.pk}/edit/")
+    due = start_of(ogsm) + timedelta(days=200)
     changed = {
         "title": "Train the partner programme (EMEA)",
         "description": "Plain words <b>bold</b><script>alert(1)</script>",
         "status": "doing",
         "traffic_light": "red",
-        "due_date": "2027-01-31",
+        "due_date": due.isoformat(),
         "progress": "35",
     }
 
@@ -100,10 +107,10 @@ def test_edit_every_field_as_a_plain_post_redirects_and_the_vendor_has_them(conn
     assert response.status_code == 302 and response["Location"] == f"/actions/{item.pk}/edit/"
     action = ogsm.sandbox.state.action(ACTION_ID)
     assert action["title"] == changed["title"] and action["status"] == {"name": "doing"} and action["traffic_light"] == "red"
-    assert action["due"] == "2027-01-31" and action["progress"] == 35
+    assert action["due"] == due.isoformat() and action["progress"] == 35
     assert "<script>" not in action["description"] and "<b>bold</b>" in action["description"]
     item.refresh_from_db()
-    assert (item.title, item.state, item.health, item.due_date) == (changed["title"], "active", "off_track", date(2027, 1, 31))
+    assert (item.title, item.state, item.health, item.due_date) == (changed["title"], "active", "off_track", due)
     follow = ogsm.client.get(response["Location"])
     assert "OGSM accepted the change" in follow.content.decode()
 
@@ -133,7 +140,7 @@ def test_create_action_on_a_canvas_stores_it_locally(connect):
             "status": "todo",
             "progress": "0",
             "traffic_light": "green",
-            "due_date": "2027-02-01",
+            "due_date": (timezone.now().date() + timedelta(days=60)).isoformat(),
             "version": version_of(html),
             "connector": str(ogsm.connector.pk),
         },
@@ -199,17 +206,19 @@ def test_vendor_validation_error_appears_next_to_its_field(connect):
     item = local_action()
     data = open_form(ogsm.client, f"/actions/{item.pk}/edit/")
 
-    # the action starts on 2026-07-22: OGSM refuses a due date before the start (422)
-    response = ogsm.client.post(f"/actions/{item.pk}/edit/", {**data, "due_date": "2026-01-01"}, **HTMX)
+    due_before = ogsm.sandbox.state.action(ACTION_ID)["due"]
+    too_early = (start_of(ogsm) - timedelta(days=1)).isoformat()
+    # OGSM refuses a due date before the action's start (422)
+    response = ogsm.client.post(f"/actions/{item.pk}/edit/", {**data, "due_date": too_early}, **HTMX)
 
     html = response.content.decode()
     assert response.status_code == 200  # htmx swaps 200s only
     assert "must be on or after the start date" in field_block(html, "due_date")
-    assert 'value="2026-01-01"' in html  # the entry is kept
-    assert ogsm.sandbox.state.action(ACTION_ID)["due"] == "2026-11-06"
+    assert f'value="{too_early}"' in html  # the entry is kept
+    assert due_before and ogsm.sandbox.state.action(ACTION_ID)["due"] == due_before
     entry = AuditLog.objects.get()
     assert (entry.outcome, entry.vendor_status) == ("rejected", 422)
-    plain = ogsm.client.post(f"/actions/{item.pk}/edit/", {**data, "due_date": "2026-01-01"})
+    plain = ogsm.client.post(f"/actions/{item.pk}/edit/", {**data, "due_date": too_early})
     assert plain.status_code == 422
 
 
