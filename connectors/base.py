@@ -208,11 +208,16 @@ class WorkItemRecord:
     health: Health = Health.UNKNOWN
     vendor_status: str | None = None
     state: State = State.ACTIVE
+    outcome: Outcome | None = None  # for a done item: achieved, missed, dropped (a canceled task)
     progress: float | None = None
     start_date: date | None = None
     due_date: date | None = None
     description: str = ""  # safe plain text or sanitised HTML
     labels: Sequence[str] = ()
+    involved: Sequence[str] = ()  # display names of people involved who are not owners (OGSM)
+    strategy_external_ids: Sequence[str] = ()  # the strategies an action serves (OGSM)
+    is_stale: bool | None = None  # None: computed from last_check_in_at, for kinds that check in
+    last_check_in_at: datetime | None = None
     url: str | None = None
     updated_at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -237,6 +242,17 @@ class CheckInRecord:
 
 
 Record = TeamRecord | PersonRecord | GoalRecord | KeyResultRecord | WorkItemRecord | CheckInRecord
+
+
+def item_kind(record: Record) -> str:
+    """The kind a vendor checks in on: a work item's own kind (``initiative``), else its record kind."""
+    return str(record.work_kind) if isinstance(record, WorkItemRecord) else str(record.kind)
+
+
+def can_be_stale(record: Record, check_in_kinds: frozenset[str]) -> bool:
+    """Only an item whose vendor has check-ins for its kind can be stale (issue #16): OGSM
+    objectives have no check-ins at the vendor, so "no check-in for 19 days" would be noise."""
+    return item_kind(record) in check_in_kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +398,9 @@ class Connector(Protocol):
     display_name: ClassVar[str]
     credential_fields: ClassVar[Sequence[CredentialField]]
     streams: ClassVar[Sequence[str]]  # dependency order: teams -> people -> goals -> ... -> check-ins
+    # The kinds of item this vendor checks in on (``goal``, ``key_result`` or a work item kind such
+    # as ``initiative``): only those can be stale. See ``can_be_stale`` and docs/vendors.md.
+    check_in_kinds: ClassVar[frozenset[str]]
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None: ...
 

@@ -62,6 +62,8 @@ class NorthConnector:
         ),
     )
     streams: ClassVar[Sequence[str]] = ("teams", "people", "goals", "key_results", "work_items", "check_ins")
+    # check_in events exist on goals, key results and initiatives (the events endpoints)
+    check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "key_result", "initiative"})
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
         options = dict(options or {})

@@ -59,6 +59,8 @@ class OgsmConnector:
         CredentialField("password", "API password", secret=True),
     )
     streams: ClassVar[Sequence[str]] = ("teams", "goals", "work_items")
+    # OGSM has no check-ins at all: nothing of it can be stale
+    check_in_kinds: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
         options = options or {}

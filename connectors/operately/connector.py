@@ -55,6 +55,8 @@ class OperatelyConnector(OperatelyWrites):
         ),
     )
     streams: ClassVar[Sequence[str]] = ("teams", "people", "goals", "key_results", "work_items", "check_ins")
+    # goals and projects have check-ins; targets, milestones and tasks do not
+    check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "project"})
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
         options = dict(options or {})

@@ -136,6 +136,12 @@ class WorkItem(TrackedItem):
     parent_external_id = models.CharField(max_length=255, blank=True, default="")
     description = models.TextField(blank=True, default="", help_text="Safe text or sanitised HTML.")
     labels = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(max_length=20, choices=OUTCOME_CHOICES, null=True, blank=True)  # noqa: DJ001 - null = "not closed"
+    involved = models.JSONField(default=list, blank=True, help_text="Display names of people involved who are not owners.")
+    strategy_external_ids = models.JSONField(default=list, blank=True, help_text="The strategies an action serves (OGSM).")
+    last_check_in_at = models.DateTimeField(null=True, blank=True)
+    # Like Goal.stale_at: set only for kinds whose vendor has check-ins (connectors' check_in_kinds).
+    stale_at = models.DateTimeField(null=True, blank=True, db_index=True)
     seen_by = models.ManyToManyField("integrations.Credential", related_name="seen_work_items", blank=True)
 
     class Meta:

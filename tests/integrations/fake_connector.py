@@ -204,6 +204,7 @@ class FakeConnector:
     display_name: ClassVar[str] = "Fake (tests)"
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (CredentialField("token", "API token", secret=True),)
     streams: ClassVar[tuple[str, ...]] = STREAMS
+    check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal"})
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
         options = options or {}

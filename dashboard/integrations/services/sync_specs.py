@@ -29,6 +29,7 @@ from connectors.base import (
     State,
     TeamRecord,
     WorkItemRecord,
+    can_be_stale,
 )
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, Team, TrackedItem, WorkItem
 
@@ -130,8 +131,11 @@ def _tracked(record: Any) -> dict[str, Any]:
     }
 
 
-def goal_stale_at(record: GoalRecord) -> datetime | None:
-    """``is_stale == stale_at <= now``; see the Goal model."""
+def stale_at(record: GoalRecord | WorkItemRecord, check_in_kinds: frozenset[str]) -> datetime | None:
+    """``is_stale == stale_at <= now``; see the Goal model. Only kinds the vendor checks in on
+    (the connector's ``check_in_kinds``) can be stale: never an OGSM objective or action."""
+    if not can_be_stale(record, check_in_kinds):
+        return None
     last = _aware(record.last_check_in_at)
     if record.is_stale is not None:
         if not record.is_stale:
@@ -164,6 +168,7 @@ class Spec:
     snapshots: bool = False
     has_seen_by: bool = True
     stored_fingerprint: bool = True  # CheckIn has no fingerprint column: compare recomputed values
+    staleness: bool = False  # has a ``stale_at`` column, set by ``stale_at()``
 
 
 def _team_values(r: TeamRecord) -> dict[str, Any]:
@@ -188,7 +193,6 @@ def _goal_values(r: GoalRecord) -> dict[str, Any]:
         "outcome": str(r.outcome) if r.outcome else None,
         "description": r.description or "",
         "last_check_in_at": _aware(r.last_check_in_at),
-        "stale_at": goal_stale_at(r),
     }
 
 
@@ -215,6 +219,10 @@ def _work_item_values(r: WorkItemRecord) -> dict[str, Any]:
         "parent_external_id": r.parent_external_id or "",
         "description": r.description or "",
         "labels": [str(label) for label in r.labels],
+        "outcome": str(r.outcome) if r.outcome else None,
+        "involved": [str(name) for name in r.involved],
+        "strategy_external_ids": [str(s) for s in r.strategy_external_ids],
+        "last_check_in_at": _aware(r.last_check_in_at),
     }
 
 
@@ -251,6 +259,7 @@ SPECS: dict[Kind, Spec] = {
             Link("parent_id", Kind.GOAL, lambda r: r.parent_external_id, same_stream=True),
         ),
         snapshots=True,
+        staleness=True,
     ),
     Kind.KEY_RESULT: Spec(
         Kind.KEY_RESULT,
@@ -268,6 +277,7 @@ SPECS: dict[Kind, Spec] = {
             Link("parent_id", Kind.WORK_ITEM, lambda r: r.parent_external_id, same_stream=True),
         ),
         snapshots=True,
+        staleness=True,
     ),
     Kind.CHECK_IN: Spec(
         Kind.CHECK_IN,

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from connectors import registry
 from connectors.base import Kind, Record
 from dashboard.integrations.models import Connector, Credential
 from dashboard.integrations.services import sync_pg
@@ -42,6 +43,7 @@ from dashboard.integrations.services.sync_specs import (
     fingerprint,
     fingerprint_document,
     fit_to_columns,
+    stale_at,
 )
 from dashboard.okrs.models import ProgressSnapshot, WorkItem
 
@@ -98,6 +100,11 @@ class StoreContext:
     now: datetime = field(default_factory=timezone.now)
     id_maps: dict[Kind, IdMap] = field(default_factory=dict)
 
+    @property
+    def check_in_kinds(self) -> frozenset[str]:
+        """The kinds the vendor checks in on: only those can be stale."""
+        return registry.get(self.connector.vendor).check_in_kinds
+
     def ids(self, kind: Kind) -> IdMap:
         if kind not in self.id_maps:
             self.id_maps[kind] = IdMap(KIND_MODELS[kind], self.connector.pk)
@@ -147,9 +154,12 @@ def upsert_records(ctx: StoreContext, kind: Kind, records: Sequence[Record], see
         ctx.ids(Kind.TEAM).load(str(t) for r in records for t in r.team_external_ids)  # type: ignore[attr-defined]
 
     stale_after_days = settings.STALE_AFTER_DAYS
+    check_in_kinds = ctx.check_in_kinds
     prepared: dict[tuple[str, ...], Prepared] = {}
     for record in records:
         values = fit_to_columns(spec.model, spec.values(record))
+        if spec.staleness:
+            values["stale_at"] = stale_at(record, check_in_kinds)  # type: ignore[arg-type]
         links: dict[str, Any] = {}
         hashed_links: dict[str, Any] = {}
         for link in spec.links:
