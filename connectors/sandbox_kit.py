@@ -12,11 +12,14 @@ Fault spec (``--faults``), comma separated, every part optional::
     retry_after=1           seconds sent in Retry-After
     timeout=0.01            rate of requests that hang for ``hang`` seconds (a client timeout)
     hang=20                 how long a "timeout" request hangs over HTTP
-    badjson=0.01            rate of 200 answers whose body is an HTML page, not JSON
+    badjson=0.01            rate of 200 answers whose body is a proxy's HTML page, not JSON
     truncated=0.01          rate of answers whose JSON body is cut in half
     seed=7                  random seed for the rates (deterministic runs)
     script=ok|500|429|ok    a deterministic sequence, one entry per request, consumed first
     match=/api/orgs         apply faults (latency too) only to paths containing this text
+
+Rates combine: ``500=0.10,429=0.05,badjson=0.015,truncated=0.015`` faults 18 % of requests
+(one roll per request, so the rates add up and may not exceed 1).
 
 Script entries: ``ok``, ``500``, ``502``, ``503``, ``429``, ``timeout``, ``badjson``, ``truncated``.
 Faults can be changed at run time: ``sandbox.faults = FaultSpec.parse("...")`` or through the
@@ -41,6 +44,16 @@ from werkzeug.wrappers import Request, Response
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _FAULT_KINDS = ("500", "502", "503", "429", "timeout", "badjson", "truncated")
+
+# What a proxy or load balancer in front of a vendor serves with status 200 when it cannot
+# reach the vendor: a whole HTML page (doctype, head, body), never JSON.
+PROXY_PAGE = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    "<title>Service temporarily unavailable</title>\n</head>\n<body>\n"
+    "<h1>Service temporarily unavailable</h1>\n"
+    "<p>The server is temporarily unable to service your request. Please try again later.</p>\n"
+    "<hr>\n<address>gateway proxy</address>\n</body>\n</html>\n"
+)
 
 
 class FaultSpecError(ValueError):
@@ -98,6 +111,8 @@ class FaultSpec:
                 if isinstance(exc, FaultSpecError):
                     raise
                 raise FaultSpecError(f"bad value for {key}: {value!r}") from None
+        if sum(spec.rates.values()) > 1 + 1e-9:
+            raise FaultSpecError(f"the fault rates add up to {sum(spec.rates.values()):g}; together they may not exceed 1")
         return spec
 
 
@@ -174,7 +189,10 @@ class FaultInjector:
             time.sleep(spec.hang)
             return Response("", status=504)(environ, start_response)
         if choice == "badjson":
-            return Response("<html><body><h1>Bad gateway</h1></body></html>", status=200, mimetype="text/html")(environ, start_response)
+            page = Response(PROXY_PAGE, status=200, mimetype="text/html")  # text/html; charset=utf-8
+            page.headers["Server"] = "nginx"
+            page.headers["Cache-Control"] = "no-store"
+            return page(environ, start_response)
         # truncated: the real answer, cut in half
         captured: dict[str, Any] = {}
 

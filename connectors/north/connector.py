@@ -1,33 +1,19 @@
 """The North connector: streams in our vocabulary, incremental events, membership writes.
 
-Incremental events. Events are one request per item, so they are fetched only for items whose
-``updated_at`` changed since the last sync:
-
-* ``goals`` needs its goals' newest check-in for staleness. Its cursor remembers, per goal,
-  ``[updated_at, newest check-in]``; it fetches events only for new or changed goals and keeps
-  their check-in records (only those goals', until ``check_ins`` runs) so they are not fetched twice.
-* ``key_results`` and ``work_items`` remember ``id -> updated_at`` in this instance (a small map).
-* ``check_ins`` compares those maps with its cursor (``{"kind:id": updated_at}``) and fetches
-  events only for the items that differ. When it runs in a fresh instance (the other streams not
-  read), it re-derives the maps from the list endpoints. A no-change re-sync therefore makes
-  only the list requests. A check-ins read with a cursor yields only the changed items'
-  check-ins: check-ins are history and are never removed because an incremental read omitted them.
+Events are one request per item, so they are fetched only for items whose ``updated_at`` changed
+since the last sync: see ``connectors/north/events.py`` for how the streams share them.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import httpx
 
 from connectors.base import (
     AccountInfo,
-    CheckInRecord,
     CredentialField,
     Kind,
     NotFound,
@@ -38,16 +24,13 @@ from connectors.base import (
     VendorValidationError,
 )
 from connectors.http import HttpSession, RetryPolicy
-from connectors.north import mapping
+from connectors.north import event_mapping, mapping
 from connectors.north.client import SCOPE_OKRS, SCOPE_ORG, NorthClient
+from connectors.north.events import ItemEvents, changed
 from connectors.north.mapping import MembershipRecord, WebLinks, as_id
 
 MEMBERSHIP_TYPES = ("owner", "regular", "guest", "guest-no-access")
-SUBJECT_KINDS = {"goal": Kind.GOAL, "key_result": Kind.KEY_RESULT, "initiative": Kind.WORK_ITEM}
 CURSOR_VERSION = 1
-READ_AHEAD = 16  # results per worker that may wait for a slow consumer (see NorthConnector._ordered)
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class NorthConnector:
@@ -88,7 +71,7 @@ class NorthConnector:
         self._members_loaded = False
         self._team_ids: list[str] | None = None
         self._updated: dict[str, dict[str, str | None]] = {}  # item kind -> id -> updated_at
-        self._goal_check_ins: dict[str, list[CheckInRecord]] = {}  # events fetched by "goals", for "check_ins"
+        self.events = ItemEvents(self.api, self.session, self.org_id, self._names)
 
     @property
     def requests_made(self) -> int:
@@ -252,17 +235,6 @@ class NorthConnector:
         for user_id, name in self.session.map_concurrent(fetch, sorted(unknown)):
             self._names[user_id] = name
 
-    def _events(self, kind: str, item_id: str) -> list[Mapping[str, Any]]:
-        try:
-            events = self.api.events(self.org_id(), kind, item_id)
-        except NotFound:  # the item vanished between the list and its events
-            return []
-        return [e for e in events if isinstance(e, Mapping)]
-
-    def _check_ins(self, kind: str, item_id: str, events: Iterable[Mapping[str, Any]]) -> list[CheckInRecord]:
-        subject = SUBJECT_KINDS[kind]
-        return [r for r in (mapping.map_check_in(e, subject, item_id, self._names) for e in events) if r]
-
     def _read_goals(self, cursor: Mapping[str, Any] | None) -> Iterator[Page]:
         org_id, links = self.org_id(), self._links()
         previous: Mapping[str, Any] = cursor.get("goals", {}) if cursor and cursor.get("v") == CURSOR_VERSION else {}
@@ -274,31 +246,8 @@ class NorthConnector:
             for page in self.api.items(org_id, "goal"):
                 goals = [g for g in page if isinstance(g, Mapping) and as_id(g.get("id"))]
                 self._ensure_names(goals)
-                # Events only for new or changed goals, each id once; records follow as their events
-                # arrive, so the first goals are stored while later goals' events are still in flight.
-                first: set[str] = set()
-                to_fetch: list[bool] = []
-                for goal in goals:
-                    goal_id = str(as_id(goal["id"]))
-                    to_fetch.append(goal_id not in first and _goal_changed(previous.get(goal_id), goal.get("updated_at")))
-                    first.add(goal_id)
-
-                def events_of(item: tuple[Mapping[str, Any], bool]) -> list[Mapping[str, Any]] | None:
-                    goal, fetch = item
-                    return self._events("goal", str(as_id(goal["id"]))) if fetch else None
-
-                fetched: dict[str, list[Mapping[str, Any]]] = {}
                 records: list[Record] = []
-                for goal, events in zip(goals, self._ordered(events_of, list(zip(goals, to_fetch, strict=True))), strict=True):
-                    goal_id = str(as_id(goal["id"]))
-                    if events is not None:
-                        fetched[goal_id] = events
-                    if goal_id in fetched:
-                        check_ins = self._check_ins("goal", goal_id, fetched[goal_id])
-                        self._goal_check_ins[goal_id] = check_ins
-                        newest = max((c.created_at for c in check_ins), default=None)
-                    else:
-                        newest = mapping.parse_datetime(previous[goal_id][1])
+                for goal, newest in zip(goals, self.events.newest("goal", goals, previous), strict=True):
                     record = mapping.map_goal(
                         goal,
                         self._names,
@@ -310,8 +259,8 @@ class NorthConnector:
                     )
                     if record:
                         records.append(record)
-                        seen[goal_id] = [goal.get("updated_at"), newest.isoformat() if newest else None]
-                        updated[goal_id] = goal.get("updated_at")
+                        seen[record.external_id] = [goal.get("updated_at"), newest.isoformat() if newest else None]
+                        updated[record.external_id] = goal.get("updated_at")
                     if len(records) >= self.page_records:
                         yield records
                         records = []
@@ -328,6 +277,8 @@ class NorthConnector:
             for page in self.api.items(org_id, "key_result"):
                 krs = [k for k in page if isinstance(k, Mapping)]
                 self._ensure_names(krs)
+                for kr in krs:
+                    self.events.note_scale("key_result", kr)
                 records = [r for r in (mapping.map_key_result(k, self._names, links) for k in krs) if r]
                 updated.update((r.external_id, r.raw.get("updated_at")) for r in records)
                 yield list(records)
@@ -339,19 +290,31 @@ class NorthConnector:
         return {"nql": self.initiatives_nql} if self.initiatives_nql else {}
 
     def _read_work_items(self, cursor: Mapping[str, Any] | None) -> Iterator[Page]:
+        """Initiatives, each with its newest check-in (so the store can tell a stale one), fetched
+        like the goals': only for new or changed initiatives (the cursor keeps the rest)."""
         org_id, links = self.org_id(), self._links()
+        previous: Mapping[str, Any] = cursor.get("initiatives", {}) if cursor and cursor.get("v") == CURSOR_VERSION else {}
+        seen: dict[str, list[str | None]] = {}
         updated: dict[str, str | None] = {}  # published to self._updated only after a complete read
 
         def batches() -> Iterator[list[Record]]:
             for page in self.api.items(org_id, "initiative", self._initiative_params()):
-                initiatives = [i for i in page if isinstance(i, Mapping)]
+                initiatives = [i for i in page if isinstance(i, Mapping) and as_id(i.get("id"))]
                 self._ensure_names(initiatives)
-                records = [r for r in (mapping.map_initiative(i, self._names, links) for i in initiatives) if r]
-                updated.update((r.external_id, r.raw.get("updated_at")) for r in records)
-                yield list(records)
+                records: list[Record] = []
+                for initiative, newest in zip(initiatives, self.events.newest("initiative", initiatives, previous), strict=True):
+                    record = mapping.map_initiative(initiative, self._names, links, last_check_in_at=newest)
+                    if record:
+                        records.append(record)
+                        seen[record.external_id] = [initiative.get("updated_at"), newest.isoformat() if newest else None]
+                        updated[record.external_id] = initiative.get("updated_at")
+                    if len(records) >= self.page_records:
+                        yield records
+                        records = []
+                yield records
             self._updated["initiative"] = updated
 
-        yield from self._paged("work_items", batches())
+        yield from self._paged("work_items", batches(), lambda: {"v": CURSOR_VERSION, "initiatives": seen})
 
     def _read_check_ins(self, cursor: Mapping[str, Any] | None) -> Iterator[Page]:
         org_id = self.org_id()
@@ -361,62 +324,19 @@ class NorthConnector:
             known = self._updated.get(kind)
             if known is None:  # that stream was not read by this instance: re-derive from the list
                 params = self._initiative_params() if kind == "initiative" else None
-                known = {
-                    i: item.get("updated_at")
-                    for page in self.api.items(org_id, kind, params)
-                    for item in page
-                    if isinstance(item, Mapping) and (i := as_id(item.get("id")))
-                }
+                known = {}
+                for page in self.api.items(org_id, kind, params):
+                    for item in page:
+                        if isinstance(item, Mapping) and (item_id := as_id(item.get("id"))):
+                            known[item_id] = item.get("updated_at")
+                            self.events.note_scale(kind, item)
                 self._updated[kind] = known
             current.update((f"{kind}:{item_id}", stamp) for item_id, stamp in known.items())
-        todo = [key for key, stamp in current.items() if _changed([previous.get(key)], stamp)]
-        names_ready = bool(self._names)
-
-        def fetch(key: str) -> list[CheckInRecord]:
-            kind, item_id = key.split(":", 1)
-            if kind == "goal" and item_id in self._goal_check_ins:
-                return self._goal_check_ins.pop(item_id)
-            return self._check_ins(kind, item_id, self._events(kind, item_id))
-
-        def batches() -> Iterator[list[Record]]:
-            if todo and not names_ready:
-                self._ensure_names(())  # check-in authors
-            # One continuous window over every item: the pool never drains at a page boundary.
-            records: list[Record] = []
-            for found in self._ordered(fetch, todo):
-                records.extend(found)
-                if len(records) >= self.page_records:
-                    yield records
-                    records = []
-            yield records
-            self._goal_check_ins.clear()
-
-        yield from self._paged("check_ins", batches(), lambda: {"v": CURSOR_VERSION, "updated": current})
-
-    def _ordered(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        """``fn`` over ``items`` with the session's concurrency, results in order, lazily.
-
-        Unlike ``map_concurrent`` over page-sized chunks, the pool stays full across pages, and at
-        most ``READ_AHEAD`` results wait for the consumer (memory stays bounded when it is slow).
-        """
-        workers = self.session.concurrency
-        if workers == 1 or len(items) <= 1:
-            yield from (fn(item) for item in items)
-            return
-        window = workers * READ_AHEAD
-        pending: deque[Future[R]] = deque()
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="okrhub-north")
-        try:
-            queued = iter(items)
-            for item in itertools.islice(queued, window):
-                pending.append(pool.submit(fn, item))
-            while pending:
-                result = pending.popleft().result()
-                for item in itertools.islice(queued, 1):
-                    pending.append(pool.submit(fn, item))
-                yield result
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # a consumer that stopped early
+        todo = [key for key, stamp in current.items() if changed([previous.get(key)], stamp)]
+        if todo and not self._names:
+            self._ensure_names(())  # check-in authors
+        batches = self.events.for_check_ins(todo, self.page_records)
+        yield from self._paged("check_ins", batches, lambda: {"v": CURSOR_VERSION, "updated": current})
 
     # ------------------------------------------------------------------ single items and writes
     def fetch_item(self, kind: str, external_id: str) -> Record:
@@ -437,9 +357,8 @@ class NorthConnector:
             if not isinstance(raw, Mapping):
                 raise PermanentError(f"North answered {kind} {external_id} with something that is not an object")
             self._ensure_names([raw])
+            newest = event_mapping.newest_check_in(self.events.raw(vendor_kind, external_id)) if vendor_kind != "key_result" else None
             if vendor_kind == "goal":
-                events = self._events("goal", external_id)
-                newest = mapping.newest_check_in(events)
                 goal = mapping.map_goal(
                     raw,
                     self._names,
@@ -456,7 +375,7 @@ class NorthConnector:
                 if kr:
                     return kr
             else:
-                initiative = mapping.map_initiative(raw, self._names, links)
+                initiative = mapping.map_initiative(raw, self._names, links, last_check_in_at=newest)
                 if initiative:
                     return initiative
         else:
@@ -481,15 +400,3 @@ class NorthConnector:
     def remove_membership(self, org_id: str | int, team_id: str | int, user_id: str | int) -> None:
         """Remove a membership (DELETE, 204). From the root team, North removes the person from every team."""
         self.api.write("DELETE", self.api.membership_path(str(org_id), str(team_id), str(user_id)))
-
-
-def _changed(previous: Sequence[Any] | None, updated_at: Any) -> bool:
-    """An item needs its events again when it is new, changed, or has no ``updated_at`` to compare."""
-    if not previous or previous[0] is None or not updated_at:
-        return True
-    return bool(previous[0] != updated_at)
-
-
-def _goal_changed(previous: Any, updated_at: Any) -> bool:
-    """A goals-cursor entry is ``[updated_at, newest check-in]``; anything else counts as changed."""
-    return not isinstance(previous, list) or len(previous) != 2 or _changed(previous, updated_at)

@@ -1,7 +1,8 @@
 """Pure functions: North JSON -> unified records (``connectors.base``). Tested on fixtures.
 
 Tolerant reader: ids may be numbers or strings, any optional field may be missing or null, and
-unknown fields stay in ``raw``. A bad value degrades that one field, never the record.
+unknown fields stay in ``raw``. A bad value degrades that one field, never the record. Events
+-> check-ins: ``event_mapping.py``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.base import (
-    CheckInRecord,
     GoalRecord,
     Health,
     KeyResultRecord,
-    Kind,
     Outcome,
     PersonRecord,
     State,
@@ -27,11 +26,10 @@ from connectors.base import (
     progress_between,
     resolve_state,
 )
-from connectors.text import plain_text, sanitise_html
+from connectors.text import sanitise_html
 
 HEALTH = {"on-track": Health.ON_TRACK, "behind": Health.NEEDS_ATTENTION, "at-risk": Health.OFF_TRACK}
 OUTCOME = {"completed": Outcome.ACHIEVED, "partial": Outcome.PARTIAL, "missed": Outcome.MISSED, "dropped": Outcome.DROPPED}
-SUBJECT_PREFIX = {Kind.GOAL: "goal", Kind.KEY_RESULT: "key_result", Kind.WORK_ITEM: "initiative"}
 
 
 # ---------------------------------------------------------------------------- scalars
@@ -86,10 +84,69 @@ def outcome_of(value: Any) -> Outcome | None:
     return OUTCOME.get(value) if isinstance(value, str) else None
 
 
-def fraction_to_percent(value: Any) -> float | None:
+def progress_percent(
+    value: Any, *, expected: float | None = None, percent_scale: bool | None = None, peers: Iterable[Any] = ()
+) -> float | None:
+    """North's ``progress`` as 0..100: the one place where it is read (docs/vendors.md, North).
+
+    North does not publish its object bodies. NOTES.md assumes a 0..1 fraction; some orgs send
+    percentages. So:
+
+    * above 1 is a percentage: ``42`` is 42 %, ``140`` is clamped to 100 %;
+    * from 0 to 1 is a fraction (``0.42`` is 42 %, ``1`` is 100 %) unless the same item shows the
+      percentage scale, where ``1`` is 1 % and ``0.5`` is 0.5 %. Evidence, strongest first:
+      ``expected``, a key result's progress computed from its start, current and target values,
+      nearer the value read as a percentage than as a fraction; ``percent_scale``, what the
+      item's own body said (``percent_scale_of``; its check-ins follow it); one of ``peers`` (the
+      item's other check-ins) above 1. Without evidence it is a fraction, the documented scale on
+      which ``1`` is a finished item: a lone ``1`` on a goal or initiative reads as 100 %;
+    * negative is 0 %; anything that is not a number is unknown (``None``).
+    """
     number = as_float(value)
-    percent = None if number is None else clamp_progress(number * 100.0)
+    if number is None:
+        return None
+    if number <= 1.0 and not _percent_scale(number, expected, percent_scale, peers):
+        number *= 100.0
+    percent = clamp_progress(number)
     return None if percent is None else round(percent, 4)  # no float noise such as 74.53999999999999
+
+
+def _percent_scale(number: float, expected: float | None, percent_scale: bool | None, peers: Iterable[Any]) -> bool:
+    """For a progress from 0 to 1: the evidence of ``progress_percent``, strongest first."""
+    if expected is not None and number > 0:
+        return abs(expected - number) < abs(expected - number * 100.0)
+    if percent_scale is not None:
+        return percent_scale
+    return any((peer := as_float(p)) is not None and peer > 1.0 for p in peers)
+
+
+def values_progress(raw: Mapping[str, Any]) -> float | None:
+    """A key result's progress from its values; ``None`` when they cannot say (start == target)."""
+    start, target = as_float(raw.get("start_value")), as_float(raw.get("target_value"))
+    if start is None or target is None or start == target:
+        return None
+    return progress_between(start, target, as_float(raw.get("current_value")))
+
+
+def percent_scale_of(raw: Mapping[str, Any]) -> bool | None:
+    """Whether an item's body shows the percentage scale (True), the fraction (False), or cannot
+    tell (None): its progress is above 1, or (a key result) its values say which reading fits."""
+    number = as_float(raw.get("progress"))
+    if number is None or number <= 0:
+        return None
+    if number > 1.0:
+        return True
+    expected = values_progress(raw)
+    return None if expected is None else _percent_scale(number, expected, None, ())
+
+
+def title_of(raw: Mapping[str, Any], fallback: str) -> str:
+    """``name`` (NOTES.md) or ``title`` (seen in some bodies); a blank one falls back."""
+    for key in ("name", "title"):
+        value = raw.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return fallback
 
 
 def person_name(user: Mapping[str, Any]) -> str:
@@ -212,7 +269,7 @@ def map_goal(
     status = raw.get("status") if isinstance(raw.get("status"), str) else None
     return GoalRecord(
         external_id=goal_id,
-        title=str(raw.get("name") or f"Goal {goal_id}"),
+        title=title_of(raw, f"Goal {goal_id}"),
         team_external_id=as_id(raw.get("team_id")),
         parent_external_id=as_id(raw.get("parent_id")),
         owners=owners,
@@ -221,7 +278,7 @@ def map_goal(
         vendor_status=status,
         state=state,
         outcome=outcome_of(raw.get("outcome")) if raw.get("closed_at") or raw.get("outcome") else None,
-        progress=fraction_to_percent(raw.get("progress")),
+        progress=progress_percent(raw.get("progress")),
         is_stale=goal_is_stale(state, last_check_in_at, now=now or datetime.now(UTC), stale_after_days=stale_after_days)
         if check_ins_known
         else None,
@@ -236,8 +293,9 @@ def map_goal(
 
 
 def key_result_progress(raw: Mapping[str, Any]) -> float | None:
-    """``progress`` x 100; without it, from the values (start == target gives 0)."""
-    given = fraction_to_percent(raw.get("progress"))
+    """``progress`` (see ``progress_percent``; the values settle its scale); without it, from the
+    values (start == target gives 0)."""
+    given = progress_percent(raw.get("progress"), expected=values_progress(raw))
     if given is not None:
         return given
     return progress_between(as_float(raw.get("start_value")), as_float(raw.get("target_value")), as_float(raw.get("current_value")))
@@ -252,7 +310,7 @@ def map_key_result(raw: Mapping[str, Any], names: Mapping[str, str], links: WebL
     return KeyResultRecord(
         external_id=kr_id,
         goal_external_id=as_id(raw.get("goal_id")),
-        title=str(raw.get("name") or f"Key result {kr_id}"),
+        title=title_of(raw, f"Key result {kr_id}"),
         owners=owners,
         owner_external_ids=owner_ids,
         health=health_of(status),
@@ -283,7 +341,14 @@ def initiative_state(raw: Mapping[str, Any]) -> State:
     return resolve_state(state, archived=bool(raw.get("is_archived")))
 
 
-def map_initiative(raw: Mapping[str, Any], names: Mapping[str, str], links: WebLinks | None = None) -> WorkItemRecord | None:
+def map_initiative(
+    raw: Mapping[str, Any],
+    names: Mapping[str, str],
+    links: WebLinks | None = None,
+    *,
+    last_check_in_at: datetime | None = None,
+) -> WorkItemRecord | None:
+    """An initiative; ``last_check_in_at`` (from its events) lets the store compute staleness."""
     init_id = as_id(raw.get("id"))
     if init_id is None:
         return None
@@ -294,7 +359,7 @@ def map_initiative(raw: Mapping[str, Any], names: Mapping[str, str], links: WebL
     return WorkItemRecord(
         external_id=init_id,
         work_kind=WorkItemKind.INITIATIVE,
-        title=str(raw.get("name") or f"Initiative {init_id}"),
+        title=title_of(raw, f"Initiative {init_id}"),
         team_external_ids=(team_id,) if team_id else (),
         goal_external_id=as_id(raw.get("goal_id")),
         key_result_external_id=as_id(raw.get("key_result_id")),
@@ -303,46 +368,13 @@ def map_initiative(raw: Mapping[str, Any], names: Mapping[str, str], links: WebL
         health=health_of(status),  # not-started and done have no health word: unknown
         vendor_status=status,
         state=initiative_state(raw),
-        progress=fraction_to_percent(raw.get("progress")),
+        progress=progress_percent(raw.get("progress")),
         start_date=parse_date(raw.get("start_date")),
         due_date=parse_date(raw.get("due_date", raw.get("end_date"))),
         description=sanitise_html(raw.get("description")),
         labels=(f"priority:{priority}",) if isinstance(priority, str) and priority else (),
+        last_check_in_at=last_check_in_at,
         url=links.of("initiatives", init_id) if links else None,
         updated_at=parse_datetime(raw.get("updated_at")),
         raw=dict(raw),
     )
-
-
-def map_check_in(raw: Mapping[str, Any], subject_kind: Kind, subject_id: str, names: Mapping[str, str]) -> CheckInRecord | None:
-    """A ``check_in`` event -> CheckInRecord; every other event kind -> None (kept raw by callers)."""
-    if raw.get("kind") != "check_in":
-        return None
-    event_id = as_id(raw.get("id"))
-    created = parse_datetime(raw.get("created_at"))
-    if event_id is None or created is None:
-        return None
-    payload = raw.get("data")
-    data: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
-    status = data.get("status") if isinstance(data.get("status"), str) else None
-    author_id = as_id(raw.get("user_id"))
-    return CheckInRecord(
-        external_id=f"{SUBJECT_PREFIX[subject_kind]}-{subject_id}-{event_id}",  # event ids may repeat across items
-        subject_kind=subject_kind,
-        subject_external_id=subject_id,
-        created_at=created,
-        author=names.get(author_id) if author_id else None,
-        author_external_id=author_id,
-        value=as_float(data.get("value")),
-        progress=fraction_to_percent(data.get("progress")),
-        health=health_of(status),
-        vendor_status=status,
-        comment=plain_text(data.get("comment")),
-        raw=dict(raw),
-    )
-
-
-def newest_check_in(events: Iterable[Mapping[str, Any]]) -> datetime | None:
-    """The newest ``check_in`` event's time (events usually come newest first; not relied on)."""
-    times = (parse_datetime(e.get("created_at")) for e in events if isinstance(e, Mapping) and e.get("kind") == "check_in")
-    return max((t for t in times if t is not None), default=None)

@@ -124,11 +124,32 @@ def canvas_ids_of(item: Mapping[str, Any]) -> list[str]:
 
 
 def owners_of(item: Mapping[str, Any]) -> list[str]:
-    """Assignee first, then the people (or teams) involved; names only, no duplicates."""
+    """The assignee, OGSM's one owner (with the team admin, the only one who may edit an action).
+    The people involved are not owners: see ``involved_of``."""
+    owner = name_of(item.get("assignee"))
+    return [owner] if owner else []
+
+
+def involved_of(item: Mapping[str, Any], owners: Sequence[str] = ()) -> list[str]:
+    """The people (or teams: OGSM allows both) involved, vendor order, without repeats and
+    without the owner (an assignee also listed as involved is still the owner only)."""
     out: list[str] = []
-    for name in [name_of(item.get("assignee")), *names_of(item.get("involved"))]:
-        if name and name not in out:
+    for name in names_of(item.get("involved")):
+        if name not in out and name not in owners:
             out.append(name)
+    return out
+
+
+def strategy_ids_of(item: Mapping[str, Any]) -> list[str]:
+    """The ids of the strategies an action serves (``strategies: [{"id": 456}]``), vendor order."""
+    strategies = item.get("strategies")
+    if not isinstance(strategies, list):
+        return []
+    out: list[str] = []
+    for strategy in strategies:
+        sid = id_of(strategy.get("id")) if isinstance(strategy, Mapping) else id_of(strategy)
+        if sid and sid not in out:
+            out.append(sid)
     return out
 
 
@@ -143,17 +164,22 @@ def is_archived(item: Mapping[str, Any]) -> bool:
 
 def action_to_work_item(action: Mapping[str, Any]) -> WorkItemRecord:
     """One action, wherever it is shown: an action on several canvases is ONE work item with
-    several team ids. Overdue is computed by the dashboard from due_date and state."""
+    several team ids. Overdue and OGSM's "past its start date and not started" are computed by
+    the dashboard at query time, from ``due_date``/``start_date`` and ``state`` (``icebox`` and
+    ``todo`` are ``not_started``), so they stay true as the days pass without a sync."""
     action_id = id_of(action.get("id"))
     if action_id is None:
         raise ValueError("an OGSM action without an id cannot be stored")
     raw_status = status_name(action.get("status"))
+    owners = owners_of(action)
     return WorkItemRecord(
         external_id=action_id,
         work_kind=WorkItemKind.ACTION,
         title=title_of(action, f"Action {action_id}"),
         team_external_ids=tuple(canvas_ids_of(action)),
-        owners=tuple(owners_of(action)),
+        owners=tuple(owners),
+        involved=tuple(involved_of(action, owners)),
+        strategy_external_ids=tuple(strategy_ids_of(action)),
         health=health_of(action.get("traffic_light")),
         vendor_status=raw_status,
         state=state_of(raw_status, archived=is_archived(action)),

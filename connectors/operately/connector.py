@@ -22,7 +22,7 @@ from connectors.base import (
 )
 from connectors.http import RetryPolicy
 
-from . import mapping
+from . import mapping, work_mapping
 from .checkin_cursor import Subjects, make_cursor, previous_markers
 from .client import OperatelyClient
 from .ids import short_of
@@ -78,6 +78,7 @@ class OperatelyConnector(OperatelyWrites):
         self._goal_targets: list[tuple[GoalRecord, list[dict[str, Any]]]] | None = None  # for key_results
         self._goal_subjects: Subjects | None = None  # goals with check-ins, for check_ins
         self._project_subjects: Subjects | None = None  # projects with check-ins, for check_ins
+        self._task_spaces: list[str] | None = None  # space ids from teams, for the space tasks in work_items
 
     @property
     def requests_made(self) -> int:
@@ -156,7 +157,9 @@ class OperatelyConnector(OperatelyWrites):
         company = mapping.company_record(self.company(), links)
         yield company
         spaces, self._spaces = self._spaces, None
-        for space in spaces if spaces is not None else self._space_list():
+        spaces = spaces if spaces is not None else self._space_list()
+        self._task_spaces = [str(space["id"]) for space in spaces]
+        for space in spaces:
             yield mapping.space_record(space, company.external_id, links)
 
     def _space_list(self) -> list[dict[str, Any]]:
@@ -216,26 +219,31 @@ class OperatelyConnector(OperatelyWrites):
         links = self.links()
         projects = self._project_list()
         records: dict[str, WorkItemRecord] = {}
-        with_tasks: list[str] = []
+        project_ids: list[str] = []
         subjects = Subjects()
         for project in projects:
-            record = mapping.project_record(project, links)
+            record = work_mapping.project_record(project, links)
             subjects.add(project)
             yield record
             for milestone in project.get("milestones") or []:
                 if isinstance(milestone, dict) and milestone.get("id"):
-                    yield mapping.milestone_record(milestone, record, links)
-            kanban = project.get("tasks_kanban_state")
-            # the kanban state lists every task id by status: no ids, no tasks, no request
-            if not isinstance(kanban, dict) or any(kanban.values()):
-                with_tasks.append(str(project["id"]))
-                records[record.external_id] = replace(record, description="", raw={})  # parent of its tasks
+                    yield work_mapping.milestone_record(milestone, record, links)
+            # Every project's tasks are asked for: the kanban state lists only the tasks whose
+            # status has a column, so a task with no status (or a removed one) is in none.
+            project_ids.append(str(project["id"]))
+            records[record.external_id] = replace(record, description="", raw={})  # parent of its tasks
         del projects  # the tasks below need only the slim parents
         self._project_subjects = subjects
-        for project_id, tasks in self.api.http.map_concurrent(self._tasks_of, with_tasks):
+        for project_id, tasks in self.api.http.map_concurrent(self._tasks_of, project_ids):
             parent = records.get(short_of(project_id) or "")
             for task in tasks:
-                yield mapping.task_record(task, parent, links)
+                yield work_mapping.task_record(task, parent, links)
+        space_ids, self._task_spaces = self._task_spaces, None
+        if space_ids is None:  # the teams stream was not read in this run
+            space_ids = [str(space["id"]) for space in self._space_list()]
+        for _, tasks in self.api.http.map_concurrent(self._space_tasks_of, space_ids):
+            for task in tasks:
+                yield work_mapping.task_record(task, None, links)
 
     def _tasks_of(self, project_id: str) -> tuple[str, list[dict[str, Any]]]:
         try:
@@ -243,6 +251,14 @@ class OperatelyConnector(OperatelyWrites):
         except NotFound:
             return project_id, []  # the project vanished since the list: not a failed sync
         return project_id, [t for t in tasks if isinstance(t, dict) and t.get("id")]
+
+    def _space_tasks_of(self, space_id: str) -> tuple[str, list[dict[str, Any]]]:
+        """A space's own tasks (``type`` "space"), which belong to no project."""
+        try:
+            tasks = self.api.query("space_tasks", space_id=space_id).get("tasks") or []
+        except NotFound:
+            return space_id, []
+        return space_id, [t for t in tasks if isinstance(t, dict) and t.get("id")]
 
     def _check_ins(self, cursor: Mapping[str, Any] | None) -> tuple[Iterator[Record], dict[str, Any]]:
         """Check-ins of the goals and projects whose latest check-in changed since ``cursor``
@@ -274,14 +290,15 @@ class OperatelyConnector(OperatelyWrites):
             updates = self.api.query("goal_check_ins", goal_id=goal_id).get("check_ins") or []
         except NotFound:
             return goal_id, []
-        return goal_id, [u for u in updates if isinstance(u, dict) and u.get("id")]
+        # drafts (listed to their author) and scheduled check-ins are not check-ins yet
+        return goal_id, [u for u in updates if isinstance(u, dict) and u.get("id") and mapping.is_published(u)]
 
     def _project_check_ins(self, project_id: str) -> tuple[str, list[dict[str, Any]]]:
         try:
             items = self.api.query("project_check_ins", project_id=project_id, include_author=True).get("project_check_ins") or []
         except NotFound:
             return project_id, []
-        return project_id, [c for c in items if isinstance(c, dict) and c.get("id")]
+        return project_id, [c for c in items if isinstance(c, dict) and c.get("id") and mapping.is_published(c)]
 
     # ---- single items ----------------------------------------------------------------------
 
@@ -302,14 +319,14 @@ class OperatelyConnector(OperatelyWrites):
             body = self.api.query(
                 "project", id=external_id, include_milestones=True, include_champion=True, include_space=True, include_last_check_in=True
             )
-            return mapping.project_record(body.get("project") or {"id": external_id}, links)
+            return work_mapping.project_record(body.get("project") or {"id": external_id}, links)
         if kind in ("task", WorkItemKind.TASK):
             task = self._task(external_id)
             project = task.get("project") if isinstance(task.get("project"), dict) else None
-            parent = mapping.project_record(project, links) if project and project.get("id") else None
-            return mapping.task_record(task, parent, links)
+            parent = work_mapping.project_record(project, links) if project and project.get("id") else None
+            return work_mapping.task_record(task, parent, links)
         if kind in ("milestone", WorkItemKind.MILESTONE):
             milestone = self.api.query("milestone", id=external_id, include_project=True).get("milestone") or {}
-            project = mapping.project_record(milestone.get("project") or {"id": ""}, links)
-            return mapping.milestone_record(milestone, project, links)
+            project = work_mapping.project_record(milestone.get("project") or {"id": ""}, links)
+            return work_mapping.milestone_record(milestone, project, links)
         raise ValueError(f"fetch_item does not know kind {kind!r}")

@@ -22,8 +22,6 @@ from connectors.base import (
     PersonRecord,
     State,
     TeamRecord,
-    WorkItemKind,
-    WorkItemRecord,
     clamp_progress,
     progress_between,
     resolve_state,
@@ -32,10 +30,11 @@ from connectors.base import (
 from . import richtext
 from .ids import short_of
 
+# The 2026-08 check-in states (CONTRACT §11); 2026-03 check-ins have no state: all are published.
+PUBLISHED = "published"
 HEALTH = {"on_track": Health.ON_TRACK, "caution": Health.NEEDS_ATTENTION, "off_track": Health.OFF_TRACK, "pending": Health.UNKNOWN}
 # These statuses say nothing about health: the last check-in's status decides (else unknown).
 FROM_LAST_CHECK_IN = {"outdated", "achieved", "missed", "paused"}
-PROJECT_STATE = {"active": State.ACTIVE, "paused": State.PAUSED, "closed": State.DONE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,26 +99,44 @@ def health_of(status: Any, last_check_in_status: Any = None) -> Health:
     return Health.UNKNOWN
 
 
-def _person(value: Any) -> tuple[list[str], list[str]]:
+def person_of(value: Any) -> tuple[list[str], list[str]]:
     if not isinstance(value, Mapping) or not value.get("full_name"):
         return [], []
     ident = short_of(value.get("id"))
     return [str(value["full_name"])], [ident] if ident else []
 
 
-def _people(values: Any) -> tuple[list[str], list[str]]:
+def people_of(values: Any) -> tuple[list[str], list[str]]:
     names: list[str] = []
     ids: list[str] = []
     for value in values if isinstance(values, list) else []:
-        n, i = _person(value)
+        n, i = person_of(value)
         names += n
         ids += i
     return names, ids
 
 
-def _last_status(obj: Mapping[str, Any]) -> Any:
+def is_published(check_in: Mapping[str, Any]) -> bool:
+    """Drafts and scheduled check-ins (2026-08) are not check-ins yet: only published ones count.
+    A check-in without ``state`` (2026-03, which had neither drafts nor scheduling) is published."""
+    state = check_in.get("state")
+    return state is None or state == PUBLISHED
+
+
+def check_in_time(check_in: Mapping[str, Any]) -> datetime | None:
+    """When it was published (a draft published later has ``published_at`` after ``inserted_at``)."""
+    return parse_datetime(check_in.get("published_at")) or parse_datetime(check_in.get("inserted_at"))
+
+
+def last_check_in(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The embedded latest check-in of a goal or project, if it is a published one."""
     last = obj.get("last_check_in")
-    return last.get("status") if isinstance(last, Mapping) else None
+    return last if isinstance(last, Mapping) and is_published(last) else None
+
+
+def last_status(obj: Mapping[str, Any]) -> Any:
+    last = last_check_in(obj)
+    return last.get("status") if last else None
 
 
 # ---- teams and people ------------------------------------------------------------------------
@@ -187,10 +204,10 @@ def goal_state(goal: Mapping[str, Any]) -> tuple[State, Outcome | None]:
 
 def goal_record(goal: Mapping[str, Any], links: Links) -> GoalRecord:
     vendor_id = str(goal["id"])
-    owners, owner_ids = _person(goal.get("champion"))
+    owners, owner_ids = person_of(goal.get("champion"))
     state, outcome = goal_state(goal)
     start, due = timeframe_dates(goal.get("timeframe"))
-    last = goal.get("last_check_in") if isinstance(goal.get("last_check_in"), Mapping) else None
+    last = last_check_in(goal)
     space = goal.get("space") if isinstance(goal.get("space"), Mapping) else None
     description = richtext.to_html(goal.get("description")) + checklist_html(goal.get("checklist"))
     return GoalRecord(
@@ -200,13 +217,13 @@ def goal_record(goal: Mapping[str, Any], links: Links) -> GoalRecord:
         parent_external_id=short_of(goal.get("parent_goal_id")),
         owners=owners,
         owner_external_ids=owner_ids,
-        health=health_of(goal.get("status"), _last_status(goal)),
+        health=health_of(goal.get("status"), last_status(goal)),
         vendor_status=goal.get("status"),
         state=state,
         outcome=outcome,
         progress=clamp_progress(goal.get("progress_percentage")),
         is_stale=goal.get("is_outdated") if isinstance(goal.get("is_outdated"), bool) else None,
-        last_check_in_at=parse_datetime(last.get("inserted_at")) if last else None,
+        last_check_in_at=check_in_time(last) if last else None,
         start_date=start,
         due_date=due,
         description=description,
@@ -217,6 +234,8 @@ def goal_record(goal: Mapping[str, Any], links: Links) -> GoalRecord:
 
 
 def target_record(target: Mapping[str, Any], goal: GoalRecord) -> KeyResultRecord:
+    """A target has no status of its own in Operately: its health is unknown (the goal's status
+    is the goal's, and pages show it as such), its lifecycle and dates are the goal's."""
     start, to, value = number(target.get("from")), number(target.get("to")), number(target.get("value"))
     return KeyResultRecord(
         external_id=short_of(str(target["id"])) or str(target["id"]),
@@ -224,8 +243,8 @@ def target_record(target: Mapping[str, Any], goal: GoalRecord) -> KeyResultRecor
         title=str(target.get("name") or ""),
         owners=goal.owners,
         owner_external_ids=goal.owner_external_ids,
-        health=goal.health,
-        vendor_status=goal.vendor_status,
+        health=Health.UNKNOWN,
+        vendor_status=None,
         state=goal.state,
         progress=progress_between(start, to, value),
         start=start,
@@ -249,103 +268,6 @@ def target_records(goal: Mapping[str, Any], links: Links) -> Iterator[KeyResultR
             yield target_record(target, parent)
 
 
-# ---- projects, milestones, tasks -------------------------------------------------------------
-
-
-def project_progress(milestones: Any) -> float:
-    items = [m for m in milestones if isinstance(m, Mapping)] if isinstance(milestones, list) else []
-    if not items:
-        return 0.0
-    return sum(1 for m in items if m.get("status") == "done") / len(items) * 100.0
-
-
-def project_record(project: Mapping[str, Any], links: Links) -> WorkItemRecord:
-    vendor_id = str(project["id"])
-    owners, owner_ids = _person(project.get("champion"))
-    start, due = timeframe_dates(project.get("timeframe"))
-    space = project.get("space") if isinstance(project.get("space"), Mapping) else None
-    state = resolve_state(PROJECT_STATE.get(str(project.get("state")), State.ACTIVE), archived=bool(project.get("is_archived")))
-    return WorkItemRecord(
-        external_id=short_of(vendor_id) or vendor_id,
-        work_kind=WorkItemKind.PROJECT,
-        title=str(project.get("name") or ""),
-        team_external_ids=[t for t in [short_of(space.get("id")) if space else None] if t],
-        goal_external_id=short_of(project.get("goal_id")),
-        owners=owners,
-        owner_external_ids=owner_ids,
-        health=health_of(project.get("status"), _last_status(project)),
-        vendor_status=project.get("status"),
-        state=state,
-        progress=project_progress(project.get("milestones")),
-        start_date=start,
-        due_date=due,
-        description=richtext.to_html(project.get("description")),
-        url=links.url("projects", vendor_id),
-        updated_at=parse_datetime(project.get("updated_at")),
-        raw=dict(project),
-    )
-
-
-def milestone_record(milestone: Mapping[str, Any], project: WorkItemRecord, links: Links) -> WorkItemRecord:
-    vendor_id = str(milestone["id"])
-    _, due = timeframe_dates(milestone.get("timeframe"))
-    done = milestone.get("status") == "done"
-    return WorkItemRecord(
-        external_id=short_of(vendor_id) or vendor_id,
-        work_kind=WorkItemKind.MILESTONE,
-        title=str(milestone.get("title") or ""),
-        team_external_ids=project.team_external_ids,
-        goal_external_id=project.goal_external_id,
-        parent_external_id=project.external_id,
-        owners=project.owners,
-        owner_external_ids=project.owner_external_ids,
-        vendor_status=milestone.get("status"),
-        state=State.DONE if done else resolve_state(State.ACTIVE, archived=project.state == State.ARCHIVED),
-        due_date=due,
-        description=richtext.to_html(milestone.get("description")),
-        url=links.url("milestones", vendor_id),
-        raw=dict(milestone),
-    )
-
-
-def task_state(status: Any) -> State:
-    if not isinstance(status, Mapping):
-        return State.NOT_STARTED
-    if status.get("closed"):
-        return State.DONE
-    return State.NOT_STARTED if status.get("value") == "pending" else State.ACTIVE
-
-
-def task_record(task: Mapping[str, Any], project: WorkItemRecord | None, links: Links) -> WorkItemRecord:
-    vendor_id = str(task["id"])
-    owners, owner_ids = _people(task.get("assignees"))
-    status = task.get("status") if isinstance(task.get("status"), Mapping) else None
-    parent = (
-        project.external_id
-        if project
-        else short_of((task.get("project") or {}).get("id") if isinstance(task.get("project"), Mapping) else None)
-    )
-    return WorkItemRecord(
-        external_id=short_of(vendor_id) or vendor_id,
-        work_kind=WorkItemKind.TASK,
-        title=str(task.get("name") or ""),
-        team_external_ids=project.team_external_ids if project else (),
-        goal_external_id=project.goal_external_id if project else None,
-        parent_external_id=parent,
-        owners=owners,
-        owner_external_ids=owner_ids,
-        vendor_status=status.get("value") if status else None,
-        state=task_state(status),
-        progress=None,
-        due_date=contextual_date(task.get("due_date")),
-        description=richtext.to_html(task.get("description")),
-        labels=[str(status["label"])] if status and status.get("label") else [],
-        url=links.url("tasks", vendor_id),
-        updated_at=parse_datetime(task.get("updated_at")),
-        raw=dict(task),
-    )
-
-
 # ---- check-ins -------------------------------------------------------------------------------
 
 
@@ -353,8 +275,8 @@ def goal_check_in_records(update: Mapping[str, Any], goal_external_id: str) -> I
     """The goal check-in, then one key-result check-in per target it reported (target ids in a
     check-in are raw UUIDs: ``short_of`` turns them into the targets' short ids)."""
     ident = short_of(str(update["id"])) or str(update["id"])
-    created = parse_datetime(update.get("inserted_at")) or datetime.fromtimestamp(0, UTC)
-    authors, author_ids = _person(update.get("author"))
+    created = check_in_time(update) or datetime.fromtimestamp(0, UTC)
+    authors, author_ids = person_of(update.get("author"))
     health = health_of(update.get("status"))
     yield CheckInRecord(
         external_id=ident,
@@ -392,12 +314,12 @@ def goal_check_in_records(update: Mapping[str, Any], goal_external_id: str) -> I
 
 def project_check_in_record(check_in: Mapping[str, Any], project_external_id: str) -> CheckInRecord:
     ident = short_of(str(check_in["id"])) or str(check_in["id"])
-    authors, author_ids = _person(check_in.get("author"))
+    authors, author_ids = person_of(check_in.get("author"))
     return CheckInRecord(
         external_id=ident,
         subject_kind=Kind.WORK_ITEM,
         subject_external_id=project_external_id,
-        created_at=parse_datetime(check_in.get("inserted_at")) or datetime.fromtimestamp(0, UTC),
+        created_at=check_in_time(check_in) or datetime.fromtimestamp(0, UTC),
         author=authors[0] if authors else None,
         author_external_id=author_ids[0] if author_ids else None,
         health=health_of(check_in.get("status")),

@@ -18,7 +18,7 @@ from connectors.base import (
     WorkItemRecord,
 )
 
-from . import mapping, richtext
+from . import mapping, richtext, work_mapping
 from .client import OperatelyClient
 from .ids import short_of
 
@@ -27,6 +27,14 @@ CHECK_IN_STATUSES = ("on_track", "caution", "off_track")
 
 def contextual_day(day: date) -> dict[str, str]:
     return {"date_type": "day", "value": f"{day:%b} {day.day}, {day.year}", "date": day.isoformat()}
+
+
+def _contextual_input(value: Any) -> dict[str, Any] | None:
+    """A contextual date read from a goal, as an input: only the input type's fields (what the
+    server adds on output, such as the 2026-08 catalogue's ``__typename``, is no input field)."""
+    if not isinstance(value, dict):
+        return None
+    return {key: value.get(key) for key in ("date_type", "value", "date")}
 
 
 class OperatelyWrites:
@@ -102,7 +110,7 @@ class OperatelyWrites:
         if errors:
             raise VendorValidationError("Some target values were not accepted", field_errors={"new_target_values": errors})
         timeframe: dict[str, Any] = goal["timeframe"] if isinstance(goal.get("timeframe"), dict) else {}
-        end = contextual_day(due_date) if due_date else timeframe.get("contextual_end_date")
+        end = contextual_day(due_date) if due_date else _contextual_input(timeframe.get("contextual_end_date"))
         body: dict[str, Any] = {
             "goal_id": goal_id,
             "status": status,
@@ -164,5 +172,5 @@ class OperatelyWrites:
         answer = self.api.mutate("update_task_status", body).get("task") or {}
         project: Any = answer.get("project") if isinstance(answer.get("project"), dict) else task.get("project")
         links = self.links()
-        parent = mapping.project_record(project, links) if isinstance(project, dict) and project.get("id") else None
-        return mapping.task_record(answer if answer.get("id") else task, parent, links)
+        parent = work_mapping.project_record(project, links) if isinstance(project, dict) and project.get("id") else None
+        return work_mapping.task_record(answer if answer.get("id") else task, parent, links)

@@ -71,3 +71,40 @@ def test_latency_without_match_applies_everywhere():
     for path in ("/a", "/b"):
         status, took = timed(c, path)
         assert status == 200 and took >= 0.15
+
+
+def test_rates_combine_into_one_fault_mix():
+    spec = FaultSpec.parse("500=0.10,429=0.05,badjson=0.015,truncated=0.015,seed=4")
+    assert spec.rates == {"500": 0.10, "429": 0.05, "badjson": 0.015, "truncated": 0.015}
+    c, injector = client("500=0.10,429=0.05,badjson=0.015,truncated=0.015,seed=4")
+    statuses = [c.get("/x").status_code for _ in range(2000)]
+    served = injector.faults_served
+    # every kind of the mix is served, each near its own rate (2000 seeded rolls)
+    assert set(served) == {"500", "429", "badjson", "truncated"}
+    assert 150 <= served["500"] <= 250 and 60 <= served["429"] <= 140
+    assert 10 <= served["badjson"] <= 55 and 10 <= served["truncated"] <= 55
+    assert statuses.count(500) == served["500"] and statuses.count(429) == served["429"]
+
+
+def test_rates_that_add_up_beyond_one_are_refused():
+    with pytest.raises(FaultSpecError, match=r"add up to 1\.2"):
+        FaultSpec.parse("500=0.7,badjson=0.5")
+
+
+def test_badjson_is_a_proxy_page_with_status_200():
+    c, _ = client("script=badjson")
+    answer = c.get("/x")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert answer.text.startswith("<!DOCTYPE html>") and "<title>" in answer.text and "</html>" in answer.text
+    with pytest.raises(ValueError):
+        answer.json()
+
+
+def test_truncated_cuts_the_real_answer_and_its_length():
+    c, _ = client("script=truncated")
+    answer = c.get("/x")
+    assert answer.status_code == 200
+    assert answer.content == b'{"ok": true}'[:6] and answer.headers["Content-Length"] == "6"
+    with pytest.raises(ValueError):
+        answer.json()

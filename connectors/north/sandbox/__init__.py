@@ -5,6 +5,8 @@ initiatives=None)``: ``size`` is the number of teams (or small/medium/large); by
 team brings 10 goals, 30 key results and 10 initiatives, and the three keyword arguments override
 those totals (the benchmark org: ``build(size=300, goals=2000, key_results=6000, initiatives=1000)``).
 ``page_size`` switches every list from bare arrays to page objects with ``next`` links.
+``body_style`` spells the unpublished bodies another way (``title``, ``percent``, ``check-in``,
+``checkin``, ``mixed``, joined with ``+``; see ``styles.py``); the state keeps the NOTES.md shapes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from connectors.north.sandbox.data import (
     token_for,
 )
 from connectors.north.sandbox.generate import generate
+from connectors.north.sandbox.styles import BodyStyle
 from connectors.sandbox_kit import FaultInjector, FaultSpec, Sandbox, SandboxCredential, size_of
 
 __all__ = ["NorthState", "build"]
@@ -40,12 +43,14 @@ def build(
     goals: int | None = None,
     key_results: int | None = None,
     initiatives: int | None = None,
+    body_style: str = "documented",
     **unknown: Any,
 ) -> Sandbox:
     if unknown:
         raise ValueError(
-            f"unknown North sandbox option(s): {', '.join(sorted(unknown))}; known: page_size, goals, key_results, initiatives"
+            f"unknown North sandbox option(s): {', '.join(sorted(unknown))}; known: page_size, goals, key_results, initiatives, body_style"
         )
+    style = BodyStyle.parse(body_style)
     teams = size_of(size)
     if page_size is not None and page_size < 1:
         raise ValueError("page_size must be a positive number of results per page")
@@ -57,6 +62,7 @@ def build(
         initiatives=INITIATIVES_PER_TEAM * teams if initiatives is None else initiatives,
     )
     state.page_size = page_size
+    state.body_style = style
     credentials = []
     for label, person, user_id, scopes, note in (
         ("alyssa (full access)", "Alyssa P Hacker", ALYSSA, ALL_SCOPES, "org owner; member of every private team"),

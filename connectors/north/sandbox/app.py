@@ -259,7 +259,7 @@ class NorthApp:
             except nql.NQLError as exc:
                 raise ApiError(400, {"nql": [str(exc)]}) from None
             items = query.apply(items)
-        return self.listing(request, items)
+        return self.listing(request, [self.state.body_style.item(i) for i in items])
 
     def item_for(self, token: TokenInfo, org_id: int, path: str, item_id: int) -> dict[str, Any]:
         self.org_for(token, org_id)
@@ -269,11 +269,12 @@ class NorthApp:
         return item
 
     def do_item_detail(self, request: Request, token: TokenInfo, org_id: int, path: str, item_id: int) -> Response:
-        return json_response(self.item_for(token, org_id, path, item_id))
+        return json_response(self.state.body_style.item(self.item_for(token, org_id, path, item_id)))
 
     def do_item_events(self, request: Request, token: TokenInfo, org_id: int, path: str, item_id: int) -> Response:
         self.item_for(token, org_id, path, item_id)
-        return self.listing(request, self.state.events_for(_ITEMS[path], item_id))
+        style = self.state.body_style
+        return self.listing(request, [style.event(item_id, e) for e in self.state.events_for(_ITEMS[path], item_id)])
 
 
 # ---------------------------------------------------------------------- filters

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connectors.north.sandbox.styles import BodyStyle
+
 SCOPE_BASIC = "Basic"
 SCOPE_ORG = "Org management"
 SCOPE_OKRS = "OKRs and initiatives"
@@ -95,6 +97,8 @@ class NorthState:
     extra_events: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     tokens: dict[str, TokenInfo] = field(default_factory=dict)
     page_size: int | None = None  # None: bare arrays; N: page objects of N results
+    body_style: BodyStyle = field(default_factory=BodyStyle)  # how bodies are spelled when served (styles.py)
+    slipping: set[tuple[str, int]] = field(default_factory=set)  # items whose older check-ins had more progress
     repeat_next_link: bool = False  # misbehave: page 2 links to itself (tests the client's guard)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _visible_cache: dict[int, frozenset[int]] = field(default_factory=dict)
@@ -193,7 +197,8 @@ def _planned_events(state: NorthState, kind: str, item: dict[str, Any]) -> list[
         moment = state.now - timedelta(days=newest_days + 7 * i)
         if moment <= created:
             break
-        event_progress = None if progress is None else round(max(0.0, progress - 0.05 * i), 4)
+        step = 0.05 if (kind, item["id"]) in state.slipping else -0.05  # slipping: it had more progress before
+        event_progress = None if progress is None else round(max(0.0, min(1.0, progress + step * i)), 4)
         data: dict[str, Any] = {
             "progress": event_progress,
             "status": status if i == 0 else rng.choice(STATUSES),

@@ -31,6 +31,9 @@ from connectors.north.sandbox.data import (
     parse_timestamp,
 )
 
+ONE_PERCENT_KR, COMPLETE_KR = 4, 6  # indexes: key results 5 and 7
+COMPLETE_GOAL = 3  # closed as completed
+
 
 def generate(seed: int, teams: int, goals: int, key_results: int, initiatives: int) -> NorthState:
     if teams < 1:
@@ -227,9 +230,18 @@ def _make_key_results(state: NorthState, rng: random.Random, count: int, today: 
         else:
             start, target = 0.0, float(rng.randint(10, 100))
         current = round(start + (target - start) * rng.uniform(-0.1, 1.15), 1)
+        plan: tuple[int, float | None] = (0, None) if k % 11 == 5 else (rng.randint(1, 5), rng.choice((1.0, 3.0, 5.0, 15.0)) + rng.random())
+        # Progress exactly 1 % and exactly 100 %: "1" on one of the two scales (styles.py), which
+        # only the values (and the KR's own events) can tell apart. The 1 % one slipped back from
+        # more, so its older check-ins show the scale too. (After the random draws: they stay put.)
+        if k == ONE_PERCENT_KR:
+            start, target, current = 0.0, 100.0, 1.0
+            plan = (max(3, plan[0]), plan[1])
+            state.slipping.add(("key_result", kr_id))
+        elif k == COMPLETE_KR:
+            current = target  # an increasing KR (k > 2): start 0, target drawn above
         with_progress = k % 7 != 3 and start != target  # some KRs leave progress to the client
         fraction = max(0.0, min(1.0, (current - start) / (target - start))) if start != target else 0.0
-        plan: tuple[int, float | None] = (0, None) if k % 11 == 5 else (rng.randint(1, 5), rng.choice((1.0, 3.0, 5.0, 15.0)) + rng.random())
         kr = {
             "id": kr_id,
             "otype": "key_result",
@@ -259,7 +271,8 @@ def _make_key_results(state: NorthState, rng: random.Random, count: int, today: 
 
 
 def _roll_up_goal_progress(state: NorthState) -> None:
-    """Goal progress: its KRs share 100 % equally (the vendor's default contribution)."""
+    """Goal progress: its KRs share 100 % equally (the vendor's default contribution). The
+    completed goal is at exactly 100 % (a ``1`` on the fraction scale, with nothing to say more)."""
     for goal_id, kr_ids in state.krs_by_goal.items():
         if not kr_ids:
             continue
@@ -271,6 +284,8 @@ def _roll_up_goal_progress(state: NorthState) -> None:
             s, t, c = kr["start_value"], kr["target_value"], kr["current_value"]
             total += 0.0 if s == t else max(0.0, min(1.0, (c - s) / (t - s)))
         state.goals[goal_id]["progress"] = round(total / len(kr_ids), 4)
+    if COMPLETE_GOAL in state.goals:
+        state.goals[COMPLETE_GOAL]["progress"] = 1.0
 
 
 def _make_initiatives(state: NorthState, rng: random.Random, count: int, today: date) -> None:

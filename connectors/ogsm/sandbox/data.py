@@ -35,6 +35,7 @@ PEOPLE = (
     "佐藤 健",
 )
 MEMBER_NAME = PEOPLE[0]  # the second sandbox user: owns some actions, may edit only those
+INVOLVED_OWNER = PEOPLE[1]  # owns the overdue awkward action the member is only involved in
 TEAMS = ("Sales team", "Operations", "Customer Success")
 LABELS = ("Q1", "Q2", "Q3", "Q4", "quick win", "budget", "risk", "klant")
 VERBS = ("Launch", "Reduce", "Improve", "Automate", "Train", "Review", "Migrate", "Hire", "Pilot", "Measure")
@@ -180,9 +181,11 @@ def _awkward_action(
     elif case == 1:  # past its start but not started (the vendor shows these red)
         action.update(title="Kick off the supplier audit", start=_iso(today - timedelta(days=20)), due=_iso(today + timedelta(days=40)))
         action.update(status={"name": "todo"}, progress=0, traffic_light="red", archived=False, assignee={"name": MEMBER_NAME})
-    elif case == 2:  # past due, not done: overdue
+    elif case == 2:  # past due, not done: overdue; the member is involved (not the owner: may not edit it)
         action.update(title="Renew the ISO certification", start=_iso(today - timedelta(days=90)), due=_iso(today - timedelta(days=5)))
-        action.update(status={"name": "doing"}, progress=60, traffic_light="red", archived=False)
+        action.update(status={"name": "doing"}, progress=60, traffic_light="red", archived=False, assignee={"name": INVOLVED_OWNER})
+        # involved: the member twice, the owner again (listed by some tenants) and a team
+        action["involved"] = [{"name": MEMBER_NAME}, {"name": INVOLVED_OWNER}, {"name": TEAMS[1]}, {"name": MEMBER_NAME}]
     elif case == 3:  # malicious HTML
         action.update(title="Plan the Q3 campaign", description=MALICIOUS_DESCRIPTION, archived=False)
     elif case == 4:  # unicode everywhere

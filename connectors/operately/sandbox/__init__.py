@@ -47,6 +47,7 @@ def build(
         tasks_per_space=tasks_per_space,
     )
     state = seeder.build()
+    state.profile = profile
     credentials = [
         SandboxCredential(
             "ada (full access, company admin)",

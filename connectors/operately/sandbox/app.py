@@ -20,6 +20,7 @@ from .handlers import Ctx, HandlerError
 from .inputs import ApiError, InputParser, bad_request
 from .model import State
 from .routes import HANDLERS, ROUTES
+from .typenames import add_typenames
 
 PREFIX = "/api/external/v1"
 log = logging.getLogger("okrhub.sandbox.operately")
@@ -97,7 +98,8 @@ class OperatelyApp:
         ctx = Ctx(state=self.state, viewer=token.person, namespaced="/" in name)
         try:
             with self.state.lock:
-                return handler(ctx, inputs)
+                out = handler(ctx, inputs)
+            return add_typenames(self.profile, name, out) if self.profile == "2026-08" else out
         except HandlerError as exc:
             raise ApiError(exc.status, {"error": exc.error, "message": exc.message}, "application/json") from None
         except Exception:

@@ -12,8 +12,9 @@ from typing import Any
 from uuid import UUID
 
 from . import serializers as ser
+from . import serializers_work as wser
 from .ids import decode_uuid_or_short, with_slug
-from .model import EDIT, VIEW, Goal, Project, State
+from .model import EDIT, VIEW, Goal, Project, State, Task
 
 
 class HandlerError(Exception):
@@ -108,7 +109,7 @@ def h_people(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
         people = [p for p in people if p.suspended]
     elif not inp.get("include_suspended"):
         people = [p for p in people if not p.suspended]
-    return {"people": [ser.person_full(p) for p in people]}
+    return {"people": [ser.person_full(ctx.state, p) for p in people]}
 
 
 def h_spaces(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +144,7 @@ def h_goal(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
 
 def h_goal_check_ins(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     goal = visible_goal(ctx, inp["goal_id"])
-    return {"check_ins": [ser.goal_update_full(ctx.state, u, ctx.viewer) for u in ctx.state.goal_updates_of(goal)]}
+    return {"check_ins": [ser.goal_update_full(ctx.state, u, ctx.viewer) for u in ctx.state.goal_updates_of(goal, ctx.viewer)]}
 
 
 def h_goal_check_in(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def h_goal_check_in(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     if ident is None:
         raise bad()
     update = ctx.state.goal_updates.get(ident)
-    if update is None:
+    if update is None or not ctx.state.check_in_visible(update, ctx.viewer):
         raise missing(ctx, "Check-in")
     visible_goal(ctx, update.goal)
     return {"update": ser.goal_update_full(ctx.state, update, ctx.viewer, author=bool(inp.get("include_author")))}
@@ -168,28 +169,32 @@ def h_projects(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     if inp.get("only_my_projects"):
         projects = [p for p in projects if p.champion == ctx.viewer]
     projects.sort(key=lambda p: p.name)
-    return {"projects": [ser.project_full(ctx.state, p, ctx.viewer, inp) for p in projects]}
+    return {"projects": [wser.project_full(ctx.state, p, ctx.viewer, inp) for p in projects]}
 
 
 def h_project(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     if inp.get("id") is None:
         raise bad("id is required")
     project = visible_project(ctx, inp["id"])
-    return {"project": ser.project_full(ctx.state, project, ctx.viewer, inp)}
+    return {"project": wser.project_full(ctx.state, project, ctx.viewer, inp)}
 
 
 def h_project_check_ins(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, inp["project_id"])
     author = bool(inp.get("include_author"))
-    return {"project_check_ins": [ser.project_check_in(ctx.state, c, author=author) for c in ctx.state.project_check_ins_of(project)]}
+    return {
+        "project_check_ins": [
+            wser.project_check_in(ctx.state, c, author=author) for c in ctx.state.project_check_ins_of(project, ctx.viewer)
+        ]
+    }
 
 
 def h_project_check_in(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     check_in = ctx.state.project_check_ins.get(_as_uuid(inp["id"]))  # type: ignore[arg-type]
-    if check_in is None:
+    if check_in is None or not ctx.state.check_in_visible(check_in, ctx.viewer):
         raise missing(ctx, "Check-in")
     visible_project(ctx, check_in.project)
-    return {"project_check_in": ser.project_check_in(ctx.state, check_in, author=bool(inp.get("include_author")))}
+    return {"project_check_in": wser.project_check_in(ctx.state, check_in, author=bool(inp.get("include_author")))}
 
 
 def h_milestone(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
@@ -197,13 +202,35 @@ def h_milestone(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     if milestone is None:
         raise missing(ctx, "Milestone")
     visible_project(ctx, milestone.project)
-    return {"milestone": ser.milestone(ctx.state, milestone, project=bool(inp.get("include_project")))}
+    return {"milestone": wser.milestone(ctx.state, milestone, project=bool(inp.get("include_project")))}
 
 
 def h_project_tasks(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
     project = visible_project(ctx, inp["project_id"])
     inc = {"include_assignees": True, "include_milestone": True}
-    return {"tasks": [ser.task_full(ctx.state, t, ctx.viewer, inc) for t in ctx.state.tasks_of(project)]}
+    return {"tasks": [wser.task_full(ctx.state, t, ctx.viewer, inc) for t in ctx.state.tasks_of(project)]}
+
+
+def h_space_tasks(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
+    """``spaces/list_tasks``: the tasks of the space itself (type "space"), not its projects'."""
+    st = ctx.state
+    space = st.spaces.get(_as_uuid(inp["space_id"]))  # type: ignore[arg-type]
+    if space is None or not st.can_see_space(ctx.viewer, space):
+        raise missing(ctx, "Space")
+    inc = {"include_assignees": True}
+    return {"tasks": [wser.task_full(st, t, ctx.viewer, inc) for t in st.tasks_of_space(space)]}
+
+
+def visible_task(ctx: Ctx, ident: Any, *, edit: bool = False) -> Task:
+    st = ctx.state
+    task = st.tasks.get(_as_uuid(ident))  # type: ignore[arg-type]
+    if task is None:
+        raise missing(ctx, "Task")
+    if task.project is not None:
+        visible_project(ctx, task.project, edit=edit)
+    elif task.space is None or not st.can_see_space(ctx.viewer, st.spaces[task.space]):
+        raise missing(ctx, "Task")
+    return task
 
 
 def h_milestone_tasks(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
@@ -213,15 +240,12 @@ def h_milestone_tasks(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("milestone_id missing or invalid")  # a 500 in Operately too
     project = visible_project(ctx, milestone.project)
     tasks = [t for t in ctx.state.tasks_of(project) if t.milestone == milestone.uuid]
-    return {"tasks": [ser.task_full(ctx.state, t, ctx.viewer, inp) for t in tasks]}
+    return {"tasks": [wser.task_full(ctx.state, t, ctx.viewer, inp) for t in tasks]}
 
 
 def h_task(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
-    task = ctx.state.tasks.get(inp["id"])
-    if task is None:
-        raise missing(ctx, "Task")
-    visible_project(ctx, task.project)
-    return {"task": ser.task_full(ctx.state, task, ctx.viewer, inp)}
+    task = visible_task(ctx, inp["id"])
+    return {"task": wser.task_full(ctx.state, task, ctx.viewer, inp)}
 
 
 def _work_map_items(ctx: Ctx, inp: dict[str, Any]) -> list[dict[str, Any]]:
@@ -237,7 +261,7 @@ def _work_map_items(ctx: Ctx, inp: dict[str, Any]) -> list[dict[str, Any]]:
         items = [i for i in items if i.champion in people or i.reviewer in people]
     if inp.get("only_completed"):
         items = [i for i in items if i.closed_at is not None]
-    return [ser.work_map_item(st, i, ctx.viewer) for i in items]
+    return [wser.work_map_item(st, i, ctx.viewer) for i in items]
 
 
 def h_flat_work_map(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
@@ -246,16 +270,18 @@ def h_flat_work_map(ctx: Ctx, inp: dict[str, Any]) -> dict[str, Any]:
         st = ctx.state
         who = inp.get("contributor_id") or ctx.viewer
         for task in st.tasks.values():
+            if task.project is None:
+                continue  # space tasks: not simulated in the flat map
             project = st.projects[task.project]
             if (
                 who in task.assignees
-                and not task.status.get("closed")
+                and not (task.status or {}).get("closed")
                 and project.state == "active"
                 and st.access_level(ctx.viewer, project) >= VIEW
             ):
                 items.append(
                     {
-                        **ser.work_map_item(st, project, ctx.viewer),
+                        **wser.work_map_item(st, project, ctx.viewer),
                         "id": with_slug(task.name, task.uuid),
                         "name": task.name,
                         "type": "task",

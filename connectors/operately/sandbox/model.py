@@ -84,6 +84,12 @@ class GoalUpdate:
     checklist: list[dict[str, Any]]
     timeframe: dict[str, Any] | None
     acknowledged_at: datetime | None = None
+    # 2026-08 (CONTRACT §11): draft | scheduled | published. A draft is seen by its author only;
+    # a check-in drafted earlier and published later has published_at after inserted_at.
+    state: str = "published"
+    published_at: datetime | None = None  # None on a published check-in: inserted_at
+    scheduled_at: datetime | None = None
+    updated_at: datetime | None = None  # None: inserted_at
 
 
 @dataclass
@@ -126,15 +132,21 @@ class Milestone:
 @dataclass
 class Task:
     uuid: UUID
-    project: UUID
+    project: UUID | None  # None for a space task (type "space")
     name: str
-    status: dict[str, Any]
+    status: dict[str, Any] | None  # None: a task with no status (not in any kanban column)
     inserted_at: datetime
     updated_at: datetime
     milestone: UUID | None = None
     assignees: list[UUID] = field(default_factory=list)
     creator: UUID | None = None
     due_date: date | None = None
+    space: UUID | None = None  # the space of a space task
+    closed_at: datetime | None = None  # 2026-08: when it entered a closed status
+
+    @property
+    def type(self) -> str:
+        return "project" if self.project is not None else "space"
 
 
 @dataclass
@@ -146,6 +158,10 @@ class ProjectCheckIn:
     description: dict[str, Any]
     inserted_at: datetime
     acknowledged_at: datetime | None = None
+    state: str = "published"  # as GoalUpdate
+    published_at: datetime | None = None
+    scheduled_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass
@@ -197,6 +213,7 @@ class State:
 
     now: datetime
     company: Company
+    profile: str = "2026-03"  # the API version served: 2026-03 has no drafts, states or closed_at
     people: dict[UUID, Person] = field(default_factory=dict)
     spaces: dict[UUID, Space] = field(default_factory=dict)
     goals: dict[UUID, Goal] = field(default_factory=dict)
@@ -299,11 +316,27 @@ class State:
             return 0.0
         return sum(1 for m in milestones if m.status == "done") / len(milestones) * 100.0
 
-    def goal_updates_of(self, goal: Goal) -> list[GoalUpdate]:
-        return sorted((u for u in self.goal_updates.values() if u.goal == goal.uuid), key=lambda u: u.inserted_at, reverse=True)
+    def check_in_visible(self, check_in: GoalUpdate | ProjectCheckIn, viewer: UUID | None) -> bool:
+        """A draft only to its author; at 2026-03 (no drafts or scheduling in that version) only
+        published check-ins exist. Scheduled ones are listed to everyone (our choice, docs/vendors.md)."""
+        if check_in.state == "published":
+            return True
+        if self.profile == "2026-03":
+            return False
+        return check_in.state != "draft" or check_in.author == viewer
 
-    def project_check_ins_of(self, project: Project) -> list[ProjectCheckIn]:
-        return sorted((c for c in self.project_check_ins.values() if c.project == project.uuid), key=lambda c: c.inserted_at, reverse=True)
+    def goal_updates_of(self, goal: Goal, viewer: UUID | None = None) -> list[GoalUpdate]:
+        mine = (u for u in self.goal_updates.values() if u.goal == goal.uuid and self.check_in_visible(u, viewer))
+        return sorted(mine, key=lambda u: u.inserted_at, reverse=True)
+
+    def project_check_ins_of(self, project: Project, viewer: UUID | None = None) -> list[ProjectCheckIn]:
+        mine = (c for c in self.project_check_ins.values() if c.project == project.uuid and self.check_in_visible(c, viewer))
+        return sorted(mine, key=lambda c: c.inserted_at, reverse=True)
 
     def tasks_of(self, project: Project) -> list[Task]:
         return sorted((t for t in self.tasks.values() if t.project == project.uuid), key=lambda t: (t.inserted_at, t.name))
+
+    def tasks_of_space(self, space: Space) -> list[Task]:
+        return sorted(
+            (t for t in self.tasks.values() if t.project is None and t.space == space.uuid), key=lambda t: (t.inserted_at, t.name)
+        )

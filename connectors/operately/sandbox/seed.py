@@ -37,6 +37,7 @@ from .model import (
     first_of_next_month,
     next_week,
 )
+from .seed_cases import CaseSeeder
 
 DEPARTMENTS = ["Product", "Sales", "Engineering", "Marketing", "Support", "Finance", "People", "Design", "Legal", "Data"]
 FIRST = ["Grace", "Linus", "Margaret", "Alan", "Zoë", "Søren", "Amara", "Kenji", "Fatima", "Diego", "Ingrid", "Ravi"]
@@ -125,6 +126,7 @@ class Seeder:
         milestones_per_project: int,
         tasks_per_space: int,
     ) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.n_spaces = spaces
         self.goals_per_space = goals_per_space
@@ -199,6 +201,7 @@ class Seeder:
         st.company.company_space = general.uuid
         for i in range(self.n_spaces):
             self.space(i)
+        CaseSeeder(self, self.seed).build()  # issue #16's awkward cases, on their own random stream
         return st
 
     def space(self, i: int) -> None:

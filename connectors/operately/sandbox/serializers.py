@@ -8,7 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from .ids import company_short, short_id, slug, with_slug
-from .model import COMMENT, EDIT, FULL, VIEW, Goal, GoalUpdate, Milestone, Person, Project, ProjectCheckIn, Space, State, Target, Task
+from .model import COMMENT, EDIT, FULL, VIEW, Goal, GoalUpdate, Person, Project, ProjectCheckIn, Space, State, Target, Task
+
+LATEST = "2026-08"  # the profile whose objects gained fields (CONTRACT §11)
 
 
 def ts(moment: datetime | None) -> str | None:
@@ -49,8 +51,8 @@ def person_ess(p: Person | None) -> dict[str, Any] | None:
     }
 
 
-def person_full(p: Person) -> dict[str, Any]:
-    return {
+def person_full(st: State, p: Person) -> dict[str, Any]:
+    out = {
         **(person_ess(p) or {}),
         "suspended": p.suspended,
         "timezone": "Europe/Berlin",
@@ -60,10 +62,26 @@ def person_full(p: Person) -> dict[str, Any]:
         "has_open_invitation": False,
         "permissions": None,
         "invite_link": None,
-        "agent_def": None,
         "notify_about_assignments": True,
         "description": None,
+        # declared in both catalogues; null unless asked for, like every relation
+        "avatar_blob_id": None,
+        "company": None,
+        "send_daily_summary": True,
+        "notify_on_mention": True,
+        "show_dev_bar": False,
     }
+    if st.profile == LATEST:  # email and time preferences (§11); agent_def is gone
+        out |= {
+            "time_format": "24h",
+            "email_preference": "immediate",
+            "email_window_minutes": 0,
+            "daily_summary_delivery_time": "09:00",
+            "dismissed_product_release_id": None,
+        }
+    else:
+        out["agent_def"] = None
+    return out
 
 
 def me(p: Person) -> dict[str, Any]:
@@ -124,7 +142,7 @@ def space_full(st: State, s: Space, viewer: Any) -> dict[str, Any]:
         "potential_subscribers": None,
         "notifications": [],
         "task_statuses": s.task_statuses,
-        "tasks_kanban_state": {},
+        "tasks_kanban_state": kanban_of(s.task_statuses, st.tasks_of_space(s)),
     }
 
 
@@ -200,6 +218,7 @@ def goal_full(st: State, g: Goal, viewer: Any, inc: dict[str, Any], *, always_sp
             "notifications": [],
             "next_update_scheduled_at": ts(g.next_update_scheduled_at),
             "retrospective": None,
+            "my_role": None,
             "checklist": [
                 {
                     "id": short_id(c.uuid),
@@ -214,10 +233,25 @@ def goal_full(st: State, g: Goal, viewer: Any, inc: dict[str, Any], *, always_sp
             ],
         }
     )
+    if st.profile == LATEST:
+        out["resource_hub"] = None
     return out
 
 
-def goal_update_ess(u: GoalUpdate) -> dict[str, Any]:
+def check_in_states(st: State, c: GoalUpdate | ProjectCheckIn) -> dict[str, Any]:
+    """The 2026-08 check-in fields (§11); the 2026-03 version has none of them."""
+    if st.profile != LATEST:
+        return {}
+    published = c.published_at or (c.inserted_at if c.state == "published" else None)
+    return {
+        "state": c.state,
+        "updated_at": ts(c.updated_at or c.inserted_at),
+        "published_at": ts(published),
+        "scheduled_at": ts(c.scheduled_at),
+    }
+
+
+def goal_update_ess(st: State, u: GoalUpdate) -> dict[str, Any]:
     return {
         "id": f"{u.inserted_at.date().isoformat()}-{short_id(u.uuid)}",
         "status": u.status,
@@ -228,6 +262,7 @@ def goal_update_ess(u: GoalUpdate) -> dict[str, Any]:
         "timeframe": u.timeframe,
         "acknowledged": u.acknowledged_at is not None,
         "acknowledged_at": ts(u.acknowledged_at),
+        **check_in_states(st, u),
     }
 
 
@@ -235,7 +270,7 @@ def goal_update_full(st: State, u: GoalUpdate, viewer: Any, *, author: bool = Tr
     goal = st.goals[u.goal]
     level = st.access_level(viewer, goal)
     return {
-        **goal_update_ess(u),
+        **goal_update_ess(st, u),
         "goal": None,
         "author": person_ess(st.people.get(u.author)) if author else None,
         "acknowledging_person": None,
@@ -254,175 +289,11 @@ def goal_update_full(st: State, u: GoalUpdate, viewer: Any, *, author: bool = Tr
     }
 
 
-def project_ess(st: State, p: Project) -> dict[str, Any]:
-    return {
-        "id": with_slug(p.name, p.uuid),
-        "name": p.name,
-        "privacy": privacy(p),
-        "status": st.project_status(p),
-        "success_status": p.success_status if p.success_status else "nil",  # Atom.to_string(nil): a server quirk (§5)
-        "goal_id": short_id(p.goal) if p.goal else None,
-    }
-
-
-def milestone(st: State, m: Milestone, *, project: bool = False) -> dict[str, Any]:
-    p = st.projects[m.project]
-    return {
-        "id": with_slug(m.title, m.uuid),
-        "title": m.title,
-        "status": m.status,
-        "description": None,
-        "inserted_at": ts(m.inserted_at),
-        "completed_at": ts(m.completed_at),
-        "timeframe": {"contextual_start_date": None, "contextual_end_date": contextual(m.due_date)},
-        "project": project_ess(st, p) if project else None,
-        "creator": None,
-        "tasks_kanban_state": None,
-        "tasks_ordering_state": None,
-        "comments": None,
-        "comments_count": 0,
-        "permissions": None,
-        "space": None,
-        "subscription_list": None,
-        "available_statuses": None,
-    }
-
-
-def project_check_in(st: State, c: ProjectCheckIn, *, author: bool = True) -> dict[str, Any]:
-    return {
-        "id": f"{c.inserted_at.date().isoformat()}-{short_id(c.uuid)}",
-        "status": c.status,
-        "description": rich(c.description),
-        "inserted_at": ts(c.inserted_at),
-        "acknowledged_at": ts(c.acknowledged_at),
-        "acknowledged_by": None,
-        "project": None,
-        "space": None,
-        "reactions": [],
-        "author": person_ess(st.people.get(c.author)) if author else None,
-        "subscription_list": None,
-        "potential_subscribers": None,
-        "notifications": [],
-        "comments_count": 0,
-    }
-
-
-def project_full(st: State, p: Project, viewer: Any, inc: dict[str, Any]) -> dict[str, Any]:
-    goal = st.goals.get(p.goal) if p.goal else None
-    last = st.project_check_ins.get(p.last_check_in) if (p.last_check_in and inc.get("include_last_check_in")) else None
-    milestones = st.project_milestones(p)
-    pending = [m for m in milestones if m.status == "pending"]
-    kanban: dict[str, list[str]] = {s["value"]: [] for s in p.task_statuses}
-    for t in st.tasks_of(p):
-        kanban.setdefault(t.status.get("value", ""), []).append(short_id(t.uuid))
-    start = {"contextual_start_date": contextual(p.start_date), "contextual_end_date": contextual(p.deadline)}
-    return {
-        **project_ess(st, p),
-        "state": p.state,
-        "next_check_in_scheduled_at": ts(p.next_check_in_scheduled_at),
-        "description": rich(p.description),
-        "retrospective": None,
-        "inserted_at": ts(p.inserted_at),
-        "updated_at": ts(p.updated_at),
-        "closed_at": ts(p.closed_at),
-        "timeframe": start,
-        "is_archived": p.archived_at is not None,
-        "is_outdated": st.project_is_outdated(p),
-        "space": space_ess(st.spaces[p.space]) if inc.get("include_space") else None,
-        "champion": person_ess(st.people.get(p.champion)) if inc.get("include_champion") and p.champion else None,
-        "reviewer": person_ess(st.people.get(p.reviewer)) if inc.get("include_reviewer") and p.reviewer else None,
-        "goal": goal_ess(st, goal, viewer) if goal and inc.get("include_goal") else None,
-        "milestones": [milestone(st, m) for m in milestones] if inc.get("include_milestones") else None,
-        "milestones_ordering_state": [short_id(m.uuid) for m in milestones],
-        "contributors": [],
-        "last_check_in": project_check_in(st, last) if last else None,
-        "next_milestone": milestone(st, pending[0]) if pending and inc.get("include_milestones") else None,
-        "permissions": permissions(st.access_level(viewer, p)) if inc.get("include_permissions") else None,
-        "key_resources": None,
-        "access_levels": None,
-        "potential_subscribers": None,
-        "notifications": [],
-        "subscription_list": None,
-        "task_statuses": p.task_statuses,
-        "tasks_kanban_state": kanban,
-    }
-
-
-def task_full(st: State, t: Task, viewer: Any, inc: dict[str, Any], *, all_relations: bool = False) -> dict[str, Any]:
-    p = st.projects[t.project]
-    ms = st.milestones.get(t.milestone) if t.milestone else None
-
-    def rel(key: str) -> bool:
-        return all_relations or bool(inc.get(key))
-
-    return {
-        "id": with_slug(t.name, t.uuid),
-        "name": t.name,
-        "description": None,
-        "priority": None,
-        "size": None,
-        "status": t.status,
-        "due_date": contextual(t.due_date),
-        "inserted_at": ts(t.inserted_at),
-        "updated_at": ts(t.updated_at),
-        "assignees": [person_ess(st.people[a]) for a in t.assignees] if rel("include_assignees") else None,
-        "milestone": milestone(st, ms) if ms and rel("include_milestone") else None,
-        "project": project_ess(st, p) if rel("include_project") else None,
-        "creator": person_ess(st.people.get(t.creator)) if t.creator and inc.get("include_creator") else None,
-        "project_space": space_ess(st.spaces[p.space]) if inc.get("include_project_space") else None,
-        "space": None,
-        "permissions": permissions(st.access_level(viewer, p)) if inc.get("include_permissions") else None,
-        "comments_count": 0,
-        "subscription_list": None,
-        "available_statuses": p.task_statuses if inc.get("include_available_statuses") else None,
-        "type": "project",
-    }
-
-
-def work_map_item(st: State, item: Goal | Project, viewer: Any) -> dict[str, Any]:
-    cid = company_id(st)
-    space = st.spaces[item.space]
-    owner = st.people.get(item.champion) if item.champion else None
-    if isinstance(item, Goal):
-        parent = item.parent_goal
-        kind, status, state = "goal", st.goal_status(item), ("closed" if item.closed_at else "active")
-        progress: float | int = st.goal_progress(item)
-        path = f"/{cid}/goals/{with_slug(item.name, item.uuid)}"
-        nxt = next((t.name for t in sorted(item.targets, key=lambda t: t.index) if st.target_progress(t) < 100), None)
-        next_step = nxt or next((c.name for c in sorted(item.checklist, key=lambda c: c.index) if not c.completed), "")
-        timeframe, completed = item.timeframe, item.closed_at
-    else:
-        parent = item.goal
-        kind, status, state = "project", st.project_status(item), item.state
-        progress = st.project_progress(item)
-        path = f"/{cid}/projects/{with_slug(item.name, item.uuid)}"
-        pending = [m for m in st.project_milestones(item) if m.status == "pending"]
-        next_step = pending[0].title if pending else ""
-        timeframe = {"contextual_start_date": contextual(item.start_date), "contextual_end_date": contextual(item.deadline)}
-        completed = item.closed_at
-    return {
-        "id": with_slug(item.name, item.uuid),
-        "parent_id": str(parent) if parent else None,  # the raw UUID leak (§3)
-        "name": item.name,
-        "type": kind,
-        "status": status,
-        "task_status": None,
-        "state": state,
-        "progress": progress,
-        "item_path": path,
-        "space": space_ess(space),
-        "space_path": f"/{cid}/spaces/{with_slug(space.name, space.uuid)}/work-map",
-        "project": None,
-        "project_path": None,
-        "owner": person_ess(owner),
-        "owner_path": f"/{cid}/people/{with_slug(owner.full_name, owner.uuid)}" if owner else None,
-        "reviewer": None,
-        "reviewer_path": None,
-        "next_step": next_step,
-        "is_new": False,
-        "completed_on": ts(completed),
-        "timeframe": timeframe,
-        "children": [],
-        "privacy": privacy(item),
-        "assignees": None,
-    }
+def kanban_of(statuses: list[dict[str, Any]], tasks: list[Task]) -> dict[str, list[str]]:
+    """Task ids per status column. Only the statuses the project (or space) defines have a
+    column: a task with no status, or one whose status was since removed, is in none."""
+    kanban: dict[str, list[str]] = {s["value"]: [] for s in statuses}
+    for t in tasks:
+        if t.status is not None and t.status.get("value") in kanban:
+            kanban[t.status["value"]].append(short_id(t.uuid))
+    return kanban

@@ -52,20 +52,28 @@ def test_only_timeouts_end_in_a_transient_error(north: North) -> None:
 
 
 @pytest.mark.parametrize("fault", ["badjson", "truncated"])
-def test_a_body_that_is_not_json_is_a_clear_error_naming_the_endpoint(north: North, fault: str) -> None:
+def test_a_body_that_is_not_json_once_is_read_again(north: North, fault: str) -> None:
     north.sandbox.faults = f"script={fault},match=/key_results/"
     connector = north.connector()
-    pages = connector.read("key_results")
-    with pytest.raises(PermanentError, match="not JSON") as failed:
-        list(pages)
-    assert failed.value.endpoint == "GET /api/orgs/1/key_results/"
-    assert north.sandbox.app.faults_served == {fault: 1}  # not retried: a permanent error
+    key_results, _ = read_stream(connector, "key_results")
+    assert len(key_results) == len(north.state.key_results)
+    assert north.sandbox.app.faults_served == {fault: 1}  # one garbled answer, asked again
+
+
+@pytest.mark.parametrize("fault", ["badjson", "truncated"])
+def test_a_body_that_is_never_json_fails_naming_the_endpoint_after_the_budget(north: North, fault: str) -> None:
+    north.sandbox.faults = f"{fault}=1,match=/key_results/"
+    connector = north.connector()
+    with pytest.raises(PermanentError, match=r"garbled .* after 3 attempts") as failed:
+        list(connector.read("key_results"))
+    assert failed.value.endpoint == "GET /api/orgs/1/key_results/" and "not JSON" in str(failed.value)
+    assert north.sandbox.app.faults_served == {fault: 3}  # max_attempts of the test policy, then it stops
 
 
 def test_a_bad_body_mid_stream_yields_no_complete_page(north: North) -> None:
     """Nothing already stored may be removed: a stream cut short never reports complete."""
     north.state.page_size = 20
-    north.sandbox.faults = "match=/key_results/,script=ok|ok|truncated"  # the third page is cut
+    north.sandbox.faults = "match=/key_results/,script=ok|ok|truncated|truncated|truncated"  # the third page, every try
     connector = north.connector(page_records=20)
     seen = []
     with pytest.raises(PermanentError):

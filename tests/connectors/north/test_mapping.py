@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connectors.base import Health, Kind, Outcome, State, WorkItemKind
-from connectors.north import mapping
+from connectors.north import event_mapping, mapping
 
 FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "north" / "fixtures"
 NAMES = {"2": "Alyssa P Hacker", "4": "Cy D Fect", "5": "Eva Lu Ator"}
@@ -113,14 +113,14 @@ def test_initiatives_health_and_state_for_every_status() -> None:
 
 def test_only_check_in_events_become_check_ins() -> None:
     events = fixture("events_mixed_kinds_newest_first")
-    records = [r for r in (mapping.map_check_in(e, Kind.KEY_RESULT, "103", NAMES) for e in events) if r]
+    records = [r for r in (event_mapping.map_check_in(e, Kind.KEY_RESULT, "103", NAMES) for e in events) if r]
     assert [r.external_id for r in records] == ["key_result-103-9003", "key_result-103-9001"]  # the garbage date is dropped
     newest = records[0]
     assert newest.value == 14.0 and newest.progress == 35.0 and newest.health == Health.NEEDS_ATTENTION
     assert newest.author == "Cy D Fect" and newest.author_external_id == "4"
     assert newest.comment == "Two deals slipped & one moved"  # plain text: tags and script dropped
     assert records[1].created_at == datetime(2026, 2, 13, 9, tzinfo=UTC)  # offsets normalised to UTC
-    assert mapping.newest_check_in(events) == datetime(2026, 2, 20, 10, 31, tzinfo=UTC)
+    assert event_mapping.newest_check_in(events) == datetime(2026, 2, 20, 10, 31, tzinfo=UTC)
 
 
 def test_team_tree_flags_and_string_ids() -> None:
@@ -138,3 +138,56 @@ def test_memberships_give_people_with_emails() -> None:
 @pytest.mark.parametrize(("value", "expected"), [(12, "12"), ("12", "12"), (12.0, "12"), (" 7 ", "7"), (None, None), (True, None)])
 def test_ids_as_numbers_or_strings(value: Any, expected: str | None) -> None:
     assert mapping.as_id(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "evidence", "expected"),
+    [
+        (0.42, {}, 42.0),  # a fraction (NOTES.md)
+        (42, {}, 42.0),  # above 1: a percentage
+        (140, {}, 100.0),  # clamped
+        (-0.2, {}, 0.0),
+        ("0.25", {}, 25.0),  # numbers as strings
+        (None, {}, None),
+        ("n/a", {}, None),
+        (True, {}, None),
+        (1, {}, 100.0),  # a lone 1: the documented fraction, a finished item
+        (1, {"peers": [0.8, 0.6]}, 100.0),  # other check-ins on the fraction scale
+        (1, {"peers": [35, 20]}, 1.0),  # other check-ins above 1: the percentage scale
+        (0.5, {"peers": [35]}, 0.5),
+        (1, {"expected": 1.2}, 1.0),  # a KR whose values say 1.2 %
+        (1, {"expected": 100.0}, 100.0),
+        (0.58, {"expected": 0.58}, 0.58),  # 0.58 % by the values, not 58 %
+        (0.35, {"expected": 35.0}, 35.0),
+        (1, {"percent_scale": True}, 1.0),  # the item's body was on the percentage scale
+        (1, {"percent_scale": False, "peers": [35]}, 100.0),  # the body's scale beats the peers
+        (1, {"expected": 100.0, "percent_scale": True}, 100.0),  # the values beat everything
+    ],
+)
+def test_progress_is_a_fraction_or_a_percentage(value: Any, evidence: dict[str, Any], expected: float | None) -> None:
+    assert mapping.progress_percent(value, **evidence) == expected
+
+
+def test_the_scale_of_an_item_body() -> None:
+    assert mapping.percent_scale_of({"progress": 42}) is True
+    assert mapping.percent_scale_of({"progress": 0.35, "start_value": 0, "target_value": 40, "current_value": 14}) is False
+    assert mapping.percent_scale_of({"progress": 0.35, "start_value": 0, "target_value": 4000, "current_value": 14}) is True
+    assert mapping.percent_scale_of({"progress": 1, "start_value": 5, "target_value": 5, "current_value": 5}) is None  # values say nothing
+    assert mapping.percent_scale_of({"progress": 0.5}) is None and mapping.percent_scale_of({"progress": 0}) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "normalised"),
+    [("check_in", "check_in"), ("check-in", "check_in"), ("checkin", "check_in"), ("Check-In", "check_in"), ("kudos", "kudos"), ("", None)],
+)
+def test_event_kinds_in_every_spelling_and_unknown_ones_kept(kind: str, normalised: str | None) -> None:
+    assert event_mapping.event_kind({"kind": kind}) == normalised
+
+
+def test_name_or_title() -> None:
+    raw = {"id": 5, "otype": "initiative", "title": "  Launch partner portal  ", "team_id": 3}
+    initiative = mapping.map_initiative(raw, NAMES)
+    assert initiative is not None and initiative.title == "Launch partner portal"
+    assert mapping.title_of({"name": "", "title": "From title"}, "x") == "From title"
+    assert mapping.title_of({"name": "Named", "title": "Titled"}, "x") == "Named"
+    assert mapping.title_of({}, "Goal 7") == "Goal 7"

@@ -71,13 +71,27 @@ def test_timeouts_everywhere_are_transient(ogsm: Callable[..., Served]) -> None:
 
 @pytest.mark.parametrize("kind", ["badjson", "truncated"])
 @pytest.mark.parametrize("stream", ["teams", "goals", "work_items"])
-def test_a_body_that_is_not_json_fails_the_stream_not_silently(ogsm: Callable[..., Served], kind: str, stream: str) -> None:
+def test_a_body_that_is_not_json_once_is_read_again(ogsm: Callable[..., Served], kind: str, stream: str) -> None:
     served = ogsm()
     served.sandbox.faults = f"script={kind}"
     connector = served.connector(concurrency=1)
-    with pytest.raises(PermanentError, match="not JSON"):
+    pages = list(connector.read(stream))
+    assert pages[-1].complete and sum(len(p.records) for p in pages) > 0
+    assert served.sandbox.app.faults_served == {kind: 1}
+
+
+@pytest.mark.parametrize("kind", ["badjson", "truncated"])
+@pytest.mark.parametrize("stream", ["teams", "goals", "work_items"])
+def test_a_body_that_is_never_json_fails_the_stream_not_silently(ogsm: Callable[..., Served], kind: str, stream: str) -> None:
+    served = ogsm()
+    served.sandbox.faults = f"{kind}=1"
+    connector = served.connector(concurrency=1)
+    with pytest.raises(PermanentError, match=r"not JSON.* after 3 attempts") as failed:
         list(connector.read(stream))
-    # The fault was one answer: the next read of the same stream is whole again.
+    assert failed.value.endpoint and failed.value.endpoint.startswith("GET /api/v2/")
+    assert served.sandbox.app.faults_served == {kind: 3}  # the small retry policy's max_attempts
+    # The faults were answers, not the data: once they stop, the same stream is whole again.
+    served.sandbox.faults = ""
     pages = list(connector.read(stream))
     assert pages[-1].complete and sum(len(p.records) for p in pages) > 0
 
@@ -85,8 +99,10 @@ def test_a_body_that_is_not_json_fails_the_stream_not_silently(ogsm: Callable[..
 def test_a_truncated_write_answer_is_reported_not_guessed(ogsm: Callable[..., Served]) -> None:
     served = ogsm()
     served.sandbox.faults = "script=truncated"
+    connector = served.connector()
     with pytest.raises(PermanentError, match="not JSON"):
-        served.connector().update_action("1003", {"progress": 12})
+        connector.update_action("1003", {"progress": 12})
+    assert connector.requests_made == 1  # a write is never sent twice for a garbled answer
     # The vendor did apply it: the dashboard re-reads before trusting its copy.
     assert served.state.actions[1003]["progress"] == 12
 

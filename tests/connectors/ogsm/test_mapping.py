@@ -26,7 +26,8 @@ def test_the_published_action_maps_to_one_work_item_on_each_of_its_canvases() ->
     assert record.work_kind == WorkItemKind.ACTION
     assert record.title == "Action title"
     assert record.team_external_ids == ("789", "790")  # the repeated canvas once, vendor order
-    assert record.owners == ("Firstname Lastname", "Another name", "Sales team")  # assignee first, no repeats
+    assert record.owners == ("Firstname Lastname",)  # the assignee is the owner, the only one
+    assert record.involved == ("Another name", "Sales team")  # vendor order, without the owner listed again
     assert record.owner_external_ids == ()  # OGSM people are names only
     assert record.health == Health.ON_TRACK
     assert record.vendor_status == "doing"
@@ -37,6 +38,7 @@ def test_the_published_action_maps_to_one_work_item_on_each_of_its_canvases() ->
     assert record.labels == ("label 1", "Label 2")
     assert record.description == "<p>Description</p>"
     assert record.raw["strategies"] == [{"id": 456}, {"id": 457}]
+    assert record.strategy_external_ids == ("456", "457")
 
 
 @pytest.mark.parametrize(
@@ -107,7 +109,8 @@ def test_a_degraded_action_degrades_fields_not_the_record() -> None:
     assert record.start_date is None  # not ISO
     assert record.due_date is None  # not a real day
     assert record.progress == 100.0  # clamped to 0..100
-    assert record.owners == ()
+    assert record.owners == () and record.involved == ()  # "involved": "nobody" is not a list
+    assert record.strategy_external_ids == ()  # no strategies at all
     assert record.labels == ("kept",)
     assert record.team_external_ids == ("789", "790")
     assert record.description == ""

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from connectors import registry
-from connectors.base import AuthError, GoalRecord, Health, NotFound, State, TeamRecord, WorkItemKind, WorkItemRecord
+from connectors.base import AuthError, GoalRecord, Health, NotFound, ScopeError, State, TeamRecord, WorkItemKind, WorkItemRecord
 from connectors.ogsm import OgsmConnector
-from connectors.ogsm.sandbox.data import MALICIOUS_DESCRIPTION
+from connectors.ogsm.sandbox.data import INVOLVED_OWNER, MALICIOUS_DESCRIPTION, MEMBER_NAME
 
 from .conftest import Served, records
 
@@ -91,7 +91,7 @@ def test_work_items_are_actions_with_every_awkward_case(ogsm: Callable[..., Serv
 
     unicode_item = items["1005"]
     assert unicode_item.title == "Réduire les délais de livraison — 東京 🚀"
-    assert unicode_item.owners[0] == "Zoë Ångström" and "Мария Иванова" in unicode_item.owners
+    assert unicode_item.owners == ("Zoë Ångström",) and unicode_item.involved == ("José Núñez", "Мария Иванова")
 
     assert items["1006"].state == State.ARCHIVED
     done_late = items["1007"]
@@ -168,3 +168,22 @@ def test_fetch_item_rereads_one_item(ogsm: Callable[..., Served]) -> None:
         connector.fetch_item("work_item", "999999")
     with pytest.raises(NotFound):
         connector.fetch_item("goal", "goal-999")
+
+
+def test_the_assignee_owns_and_the_involved_are_only_involved(ogsm: Callable[..., Served]) -> None:
+    served = ogsm()
+    items = {w.external_id: w for w in records(list(served.connector().read("work_items")))}
+    for action_id, action in served.state.actions.items():
+        item = items[str(action_id)]
+        assignee = (action.get("assignee") or {}).get("name")
+        assert item.owners == ((assignee,) if assignee else ()), action_id
+        involved = [p["name"] for p in action["involved"] if p["name"] != assignee]
+        assert item.involved == tuple(dict.fromkeys(involved)), action_id  # vendor order, once each
+        assert item.strategy_external_ids == tuple(str(s["id"]) for s in action["strategies"]), action_id
+    # the awkward one: the member is involved twice, the owner is listed as involved too, and a team
+    overdue = items["1003"]
+    assert overdue.owners == (INVOLVED_OWNER,) and overdue.involved == (MEMBER_NAME, "Operations")
+    assert len(items["1001"].strategy_external_ids) == 2  # the action serving two canvases' strategies
+    # the vendor agrees that being involved is not owning: the member may not edit that action
+    with pytest.raises(ScopeError, match="action owner"):
+        served.connector(1).update_action("1003", {"progress": 61})

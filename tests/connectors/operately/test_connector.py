@@ -150,25 +150,38 @@ def test_streams_give_the_unified_records(env: Any) -> None:
         expected = {"active": State.ACTIVE, "paused": State.PAUSED, "closed": State.DONE}[project.state]
         assert record.state is (State.ARCHIVED if project.archived_at else expected)
         assert record.progress == pytest.approx(st.project_progress(project))
-    assert all(t.progress is None and t.parent_external_id for t in by_kind[WorkItemKind.TASK])
+    tasks = by_kind[WorkItemKind.TASK]
+    assert all(t.progress is None for t in tasks)
+    # a project task's parent is its project; a space task has none and belongs to its space
+    parents = {uuid_to_short(t.uuid): (t.project, t.space) for t in st.tasks.values()}
+    for task in tasks:
+        project, space = parents[task.external_id]
+        assert task.parent_external_id == (uuid_to_short(project) if project else None)
+        if space:
+            assert task.team_external_ids == [uuid_to_short(space)]
 
     check_ins = read_all(connector, "check_ins")
     goal_check_ins = [c for c in check_ins if isinstance(c, CheckInRecord) and c.subject_kind is Kind.GOAL]
-    assert {c.external_id for c in goal_check_ins} == {uuid_to_short(u.uuid) for u in st.goal_updates.values()}
+    # only published check-ins (drafts and scheduled ones are not check-ins yet)
+    published = {uuid_to_short(u.uuid) for u in st.goal_updates.values() if u.state == "published"}
+    assert published and {c.external_id for c in goal_check_ins} == published
     project_check_ins = [c for c in check_ins if isinstance(c, CheckInRecord) and c.subject_kind is Kind.WORK_ITEM]
-    assert {c.external_id for c in project_check_ins} == {uuid_to_short(c.uuid) for c in st.project_check_ins.values()}
+    published = {uuid_to_short(c.uuid) for c in st.project_check_ins.values() if c.state == "published"}
+    assert published and {c.external_id for c in project_check_ins} == published
     assert all(c.subject_external_id in krs for c in check_ins if isinstance(c, CheckInRecord) and c.subject_kind is Kind.KEY_RESULT)
     assert all("Ada" in c.comment or c.comment for c in goal_check_ins)
 
 
-def test_tasks_are_fetched_only_for_projects_that_have_some(env: Any) -> None:
+def test_tasks_are_asked_of_every_project_and_space(env: Any) -> None:
+    """The kanban state does not list every task (issue #16): no project or space is skipped."""
     sandbox, _, connect = env
     connector = connect(ADA)
     connector.check()
     before = connector.requests_made
     read_all(connector, "work_items")
-    with_tasks = {t.project for t in sandbox.state.tasks.values()}
-    assert connector.requests_made - before == 1 + len(with_tasks)
+    st = sandbox.state
+    # the projects list, one tasks/list per project, the spaces list, one spaces/list_tasks per space
+    assert connector.requests_made - before == 1 + len(st.projects) + 1 + len(st.spaces)
 
 
 def test_person_scoped_visibility(env: Any) -> None:

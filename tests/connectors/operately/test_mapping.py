@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.base import Health, Kind, Outcome, State, WorkItemKind
-from connectors.operately import mapping, richtext
+from connectors.operately import mapping, richtext, work_mapping
 from connectors.operately.ids import short_of, short_to_uuid, uuid_to_short
 
 FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "operately" / "fixtures"
@@ -103,25 +103,25 @@ def test_archived_goal() -> None:
 
 def test_projects_state_and_progress() -> None:
     active = fixture("project_active_with_milestones")
-    record = mapping.project_record(active, LINKS)
+    record = work_mapping.project_record(active, LINKS)
     done = sum(1 for m in active["milestones"] if m["status"] == "done")
     assert record.progress == pytest.approx(done / len(active["milestones"]) * 100)
     assert record.state is State.ACTIVE and record.work_kind is WorkItemKind.PROJECT
     assert active["success_status"] == "nil"  # the serializer quirk on open projects
-    assert mapping.project_record(fixture("project_paused"), LINKS).state is State.PAUSED
-    closed = mapping.project_record(fixture("project_closed"), LINKS)
+    assert work_mapping.project_record(fixture("project_paused"), LINKS).state is State.PAUSED
+    closed = work_mapping.project_record(fixture("project_closed"), LINKS)
     assert closed.state is State.DONE and closed.vendor_status in ("achieved", "missed")
-    assert mapping.project_record({**active, "milestones": []}, LINKS).progress == 0.0
-    milestones = [mapping.milestone_record(m, record, LINKS) for m in active["milestones"]]
+    assert work_mapping.project_record({**active, "milestones": []}, LINKS).progress == 0.0
+    milestones = [work_mapping.milestone_record(m, record, LINKS) for m in active["milestones"]]
     assert {m.parent_external_id for m in milestones} == {record.external_id}
     assert {m.state for m in milestones} <= {State.DONE, State.ACTIVE}
 
 
 def test_tasks_have_no_progress_and_map_status() -> None:
     tasks = fixture("tasks_of_project")
-    project = mapping.project_record(fixture("project_active_with_milestones"), LINKS)
+    project = work_mapping.project_record(fixture("project_active_with_milestones"), LINKS)
     for task in tasks:
-        record = mapping.task_record(task, project, LINKS)
+        record = work_mapping.task_record(task, project, LINKS)
         assert record.progress is None and record.work_kind is WorkItemKind.TASK
         assert record.parent_external_id == project.external_id
         assert record.state is (
@@ -181,3 +181,31 @@ def test_document_round_trip() -> None:
     assert isinstance(doc, str) and json.loads(doc)["type"] == "doc"
     assert richtext.to_text(doc) == "line one\nline <two>"
     assert richtext.to_text(None) == "" and richtext.to_html(None) == ""
+
+
+def test_task_state_and_outcome_from_the_status_object() -> None:
+    done = {"value": "done", "label": "Done", "closed": True}
+    canceled = {"value": "canceled", "label": "Canceled", "closed": True}
+    shipped = {"value": "shipped", "label": "Shipped", "closed": True}  # a custom closed status
+    assert work_mapping.task_state(done) == (State.DONE, Outcome.ACHIEVED)
+    assert work_mapping.task_state(shipped) == (State.DONE, Outcome.ACHIEVED)
+    assert work_mapping.task_state(canceled) == (State.DONE, Outcome.DROPPED)
+    assert work_mapping.task_state({"value": "pending", "closed": False}) == (State.NOT_STARTED, None)
+    assert work_mapping.task_state({"value": "blocked", "closed": False}) == (State.ACTIVE, None)
+    # no status at all: not started, unless Operately says it was closed
+    assert work_mapping.task_state(None) == (State.NOT_STARTED, None)
+    assert work_mapping.task_state(None, "2026-08-01T10:00:00Z") == (State.DONE, Outcome.ACHIEVED)
+
+
+def test_unpublished_check_ins_and_published_at() -> None:
+    assert mapping.is_published({"id": "x"})  # 2026-03: no state, every check-in is published
+    assert mapping.is_published({"id": "x", "state": "published"})
+    assert not mapping.is_published({"id": "x", "state": "draft"})
+    assert not mapping.is_published({"id": "x", "state": "scheduled"})
+    later = {"inserted_at": "2026-08-01T10:00:00Z", "published_at": "2026-08-02T09:00:00Z"}
+    assert mapping.check_in_time(later) == mapping.parse_datetime("2026-08-02T09:00:00Z")
+    assert mapping.check_in_time({"inserted_at": "2026-08-01T10:00:00Z", "published_at": None}) == mapping.parse_datetime(
+        "2026-08-01T10:00:00Z"
+    )
+    goal = {"id": "g-G", "name": "G", "status": "on_track", "last_check_in": {"id": "d", "state": "draft", "status": "off_track"}}
+    assert mapping.goal_record(goal, LINKS).last_check_in_at is None

@@ -25,7 +25,7 @@ from connectors.sandbox_kit import serve
 
 FAST = {"retry_policy": RetryPolicy(max_attempts=3, base_delay=0.01, budget_seconds=5)}
 CHECK_IN_OPS = ("goal_check_ins", "project_check_ins")
-LIST_OPS = ("me", "companies", "company", "spaces", "people", "goals", "projects", "project_tasks")
+LIST_OPS = ("me", "companies", "company", "spaces", "people", "goals", "projects", "project_tasks", "space_tasks")
 
 Call = tuple[str, str, str]  # method, endpoint name, query string
 

@@ -1,10 +1,16 @@
-"""Compact a vendor API catalogue to what the sandbox validates inputs with.
+"""Compact a vendor API catalogue to what the sandbox and its tests need.
 
 The full catalogues (``api-catalog-2026-03.json``, ``api-catalog-2026-08.json``, Apache-2.0, from
-Operately's repository) live in the vendor documents; the sandbox ships only every endpoint's
-method and inputs, the enums and the input object types they reference::
+Operately's repository) live in the vendor documents; the sandbox ships two extracts per profile:
 
-    python -m connectors.operately.sandbox.catalogs.compact SRC.json OUT.json
+- ``<profile>.json``: every endpoint's method and inputs, the enums and the input object types
+  they reference (the sandbox validates inputs with it);
+- ``<profile>.outputs.json``: every endpoint's outputs and the object types they reference (the
+  contract test compares what the sandbox serves with it)::
+
+    python -m connectors.operately.sandbox.catalogs.compact SRC.json OUT.json [OUTPUTS.json]
+
+Each field is ``[name, type, optional, nullable]``; a type is a name or ``[item type]`` for a list.
 """
 
 from __future__ import annotations
@@ -22,9 +28,7 @@ def _fields(fields: list[dict[str, Any]]) -> list[list[Any]]:
     return [[f["name"], _type(f["type"]), bool(f["optional"]), bool(f["nullable"])] for f in fields]
 
 
-def compact(catalog: dict[str, Any]) -> dict[str, Any]:
-    types = catalog["types"]
-    endpoints = {e["full_name"]: {"method": e["method"], "inputs": _fields(e["inputs"])} for e in catalog["endpoints"]}
+def _objects_reached(types: dict[str, Any], roots: list[list[Any]]) -> dict[str, list[list[Any]]]:
     wanted: set[str] = set()
 
     def visit(t: Any) -> None:
@@ -35,20 +39,36 @@ def compact(catalog: dict[str, Any]) -> dict[str, Any]:
             for field in _fields(types["objects"][t]["fields"]):
                 visit(field[1])
 
-    for endpoint in endpoints.values():
-        for field in endpoint["inputs"]:
-            visit(field[1])
+    for field in roots:
+        visit(field[1])
+    return {name: _fields(types["objects"][name]["fields"]) for name in sorted(wanted)}
+
+
+def compact(catalog: dict[str, Any]) -> dict[str, Any]:
+    types = catalog["types"]
+    endpoints = {e["full_name"]: {"method": e["method"], "inputs": _fields(e["inputs"])} for e in catalog["endpoints"]}
     return {
         "endpoints": endpoints,
-        "objects": {name: _fields(types["objects"][name]["fields"]) for name in sorted(wanted)},
+        "objects": _objects_reached(types, [f for e in endpoints.values() for f in e["inputs"]]),
         "enums": types["enums"],
         "int_enums": types.get("int_enums", {}),
     }
 
 
-if __name__ == "__main__":
-    src, out = sys.argv[1], sys.argv[2]
-    with open(src, encoding="utf-8") as fh:
-        data = compact(json.load(fh))
-    with open(out, "w", encoding="utf-8") as fh:
+def compact_outputs(catalog: dict[str, Any]) -> dict[str, Any]:
+    types = catalog["types"]
+    endpoints = {e["full_name"]: _fields(e["outputs"]) for e in catalog["endpoints"]}
+    return {"endpoints": endpoints, "objects": _objects_reached(types, [f for fields in endpoints.values() for f in fields])}
+
+
+def _write(data: dict[str, Any], path: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
         json.dump(data, fh, separators=(",", ":"), sort_keys=True)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        source = json.load(fh)
+    _write(compact(source), sys.argv[2])
+    if len(sys.argv) > 3:
+        _write(compact_outputs(source), sys.argv[3])
