@@ -3,6 +3,8 @@ every form and list, and secrets are entered on the connector pages (tested befo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -10,9 +12,20 @@ from dashboard.integrations.models import Connector, Credential, StreamResult, S
 
 SECRET_FIELDS = ("secret_encrypted",)
 
+# The admin classes are generic only in django-stubs (no runtime __class_getitem__ without django_stubs_ext).
+if TYPE_CHECKING:
+    _ConnectorAdminBase = admin.ModelAdmin[Connector]
+    _CredentialAdminBase = admin.ModelAdmin[Credential]
+    _StreamResultInlineBase = admin.TabularInline[StreamResult, SyncRun]
+    _SyncRunAdminBase = admin.ModelAdmin[SyncRun]
+    _SyncCursorAdminBase = admin.ModelAdmin[SyncCursor]
+else:
+    _ConnectorAdminBase = _CredentialAdminBase = _SyncRunAdminBase = _SyncCursorAdminBase = admin.ModelAdmin
+    _StreamResultInlineBase = admin.TabularInline
+
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(_ConnectorAdminBase):
     list_display = ("name", "vendor", "base_url", "interval_minutes", "enabled", "allow_shared_writes")
     list_filter = ("vendor", "enabled")
     search_fields = ("name", "base_url")
@@ -25,7 +38,7 @@ class ConnectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Credential)
-class CredentialAdmin(admin.ModelAdmin):
+class CredentialAdmin(_CredentialAdminBase):
     list_display = ("id", "connector", "owner", "is_shared", "account_name", "status", "last_success_at", "consecutive_failures")
     list_filter = ("status", "is_shared", "connector")
     search_fields = ("owner__username", "account_name", "label")
@@ -52,7 +65,7 @@ class CredentialAdmin(admin.ModelAdmin):
         return False  # a credential needs a secret: add it on Connections or the connector pages
 
 
-class StreamResultInline(admin.TabularInline):
+class StreamResultInline(_StreamResultInlineBase):
     model = StreamResult
     extra = 0
     can_delete = False
@@ -60,8 +73,8 @@ class StreamResultInline(admin.TabularInline):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "credential", "trigger", "status", "created_at", "duration_seconds", "requests_made")
+class SyncRunAdmin(_SyncRunAdminBase):
+    list_display = ("id", "credential", "trigger", "status", "reason", "created_at", "duration_seconds", "requests_made")
     list_filter = ("status", "trigger")
     inlines = [StreamResultInline]
 
@@ -70,5 +83,5 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncCursor)
-class SyncCursorAdmin(admin.ModelAdmin):
+class SyncCursorAdmin(_SyncCursorAdminBase):
     list_display = ("credential", "stream", "updated_at")

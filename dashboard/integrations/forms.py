@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.models import Group
@@ -16,8 +16,14 @@ SECRET_FIELD_NAMES = ("token", "password")  # for sensitive_post_parameters
 
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
 
+# ModelForm is generic only in django-stubs (no runtime __class_getitem__ without django_stubs_ext).
+if TYPE_CHECKING:
+    _ConnectorFormBase = forms.ModelForm[Connector]
+else:
+    _ConnectorFormBase = forms.ModelForm
 
-class ConnectorForm(forms.ModelForm):
+
+class ConnectorForm(_ConnectorFormBase):
     base_url = forms.CharField(
         label="Base URL",
         max_length=500,

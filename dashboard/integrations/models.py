@@ -151,6 +151,9 @@ class SyncRun(models.Model):
     duration_seconds = models.FloatField(null=True, blank=True)
     requests_made = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="", help_text="Scrubbed; names the endpoint.")
+    # Why the scheduler queued this run (its interval passed, or an early retry of a partial run);
+    # kept apart from ``error``, which the run's outcome overwrites.
+    reason = models.CharField(max_length=300, blank=True, default="", help_text="Why the scheduler queued this run.")
     # progress, for the live progress bar
     current_stream = models.CharField(max_length=50, blank=True, default="")
     streams_done = models.PositiveSmallIntegerField(default=0)

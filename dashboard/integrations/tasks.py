@@ -13,12 +13,13 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from dashboard.integrations.services.sync import SyncRetry, due_credentials, enqueue_sync, expire_stuck_runs, run_sync
+from dashboard.integrations.services.sync import SyncRetry, expire_stuck_runs, run_sync
+from dashboard.integrations.services.sync_enqueue import enqueue_due
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="dashboard.integrations.tasks.sync_credential", acks_late=True, reject_on_worker_lost=True)
+@shared_task(bind=True, name="dashboard.integrations.tasks.sync_credential", acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]  # celery ships no py.typed: its decorator is Any to mypy
 def sync_credential(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     """Run the sync ``run_id``; 429 and transient failures come back as Celery retries."""
     retries = self.request.retries
@@ -30,9 +31,10 @@ def sync_credential(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     return str(run.status)
 
 
-@shared_task(name="dashboard.integrations.tasks.enqueue_due_syncs")
+@shared_task(name="dashboard.integrations.tasks.enqueue_due_syncs")  # type: ignore[untyped-decorator]  # celery ships no py.typed: its decorator is Any to mypy
 def enqueue_due_syncs() -> int:
-    """Beat runs this every minute: enqueue a sync for every credential that is due."""
+    """Beat runs this every minute: enqueue a sync for every credential that is due (its interval
+    passed, or its latest run ended partial: retried early), each run saying why."""
     expire_stuck_runs()
-    runs = enqueue_sync(due_credentials(), trigger="schedule")
+    runs = enqueue_due()
     return sum(1 for run in runs if run.status == "queued")

@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dashboard.core.http import AppRequest
 from dashboard.integrations.forms import SECRET_FIELD_NAMES, SecretForm
 from dashboard.integrations.models import Connector, Credential
 from dashboard.integrations.services import connections as service
@@ -45,7 +46,7 @@ class ConnectionRow:
         return service.uses_password(self.connector.vendor)
 
 
-def _own_credential(request: HttpRequest, credential_id: int) -> Credential:
+def _own_credential(request: AppRequest, credential_id: int) -> Credential:
     return get_object_or_404(Credential.objects.select_related("connector"), pk=credential_id, owner=request.user, is_shared=False)
 
 
@@ -72,7 +73,7 @@ def _row(connector: Connector, credential: Credential | None, shared: list[Crede
     return row
 
 
-def _rows(request: HttpRequest, overrides: dict[int, dict[str, Any]] | None = None) -> list[ConnectionRow]:
+def _rows(request: AppRequest, overrides: dict[int, dict[str, Any]] | None = None) -> list[ConnectionRow]:
     overrides = overrides or {}
     connectors = list(Connector.objects.filter(enabled=True).order_by("name"))
     own = {c.connector_id: c for c in Credential.objects.filter(owner=request.user, is_shared=False, connector__enabled=True)}
@@ -80,7 +81,7 @@ def _rows(request: HttpRequest, overrides: dict[int, dict[str, Any]] | None = No
     return [_row(c, own.get(c.pk), shared.get(c.pk, []), **overrides.get(c.pk, {})) for c in connectors]
 
 
-def _render_row(request: HttpRequest, connector: Connector, status: int = 200, **extra: Any) -> HttpResponse:
+def _render_row(request: AppRequest, connector: Connector, status: int = 200, **extra: Any) -> HttpResponse:
     """The htmx answer: one connector's region; a plain request gets the whole page."""
     if request.htmx:
         credential = Credential.objects.filter(owner=request.user, is_shared=False, connector=connector).first()
@@ -89,14 +90,14 @@ def _render_row(request: HttpRequest, connector: Connector, status: int = 200, *
     return render(request, TEMPLATE, {"rows": _rows(request, {connector.pk: extra})}, status=status)
 
 
-def connections(request: HttpRequest) -> HttpResponse:
+def connections(request: AppRequest) -> HttpResponse:
     return render(request, TEMPLATE, {"rows": _rows(request)})
 
 
 @sensitive_post_parameters(*SECRET_FIELD_NAMES)
 @sensitive_variables("form")
 @require_http_methods(["GET", "POST"])
-def connect(request: HttpRequest, connector_id: int) -> HttpResponse:
+def connect(request: AppRequest, connector_id: int) -> HttpResponse:
     connector = get_object_or_404(Connector, pk=connector_id, enabled=True)
     if request.method == "GET":
         return render(request, TEMPLATE, {"rows": _rows(request, {connector.pk: {"form_open": True}})})
@@ -119,7 +120,7 @@ def connect(request: HttpRequest, connector_id: int) -> HttpResponse:
 
 
 @require_POST
-def test(request: HttpRequest, credential_id: int) -> HttpResponse:
+def test(request: AppRequest, credential_id: int) -> HttpResponse:
     credential = _own_credential(request, credential_id)
     outcome = service.test_connection(credential)
     if request.htmx:
@@ -130,7 +131,7 @@ def test(request: HttpRequest, credential_id: int) -> HttpResponse:
 @sensitive_post_parameters(*SECRET_FIELD_NAMES)
 @sensitive_variables("form")
 @require_http_methods(["GET", "POST"])
-def replace(request: HttpRequest, credential_id: int) -> HttpResponse:
+def replace(request: AppRequest, credential_id: int) -> HttpResponse:
     credential = _own_credential(request, credential_id)
     connector = credential.connector
     if request.method == "GET":
@@ -153,7 +154,7 @@ def replace(request: HttpRequest, credential_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def disconnect(request: HttpRequest, credential_id: int) -> HttpResponse:
+def disconnect(request: AppRequest, credential_id: int) -> HttpResponse:
     credential = _own_credential(request, credential_id)
     if request.method == "GET":
         return render(request, "integrations/disconnect.html", {"credential": credential})

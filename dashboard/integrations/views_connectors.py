@@ -5,16 +5,19 @@ Members get a 404 here (``admin_required``): the pages' existence does not leak.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.accounts.roles import admin_required
+from dashboard.core.http import AppRequest
 from dashboard.integrations.forms import SECRET_FIELD_NAMES, ConnectorForm, SecretForm, SharingForm
 from dashboard.integrations.models import Connector, Credential
 from dashboard.integrations.services import connections as service
@@ -29,7 +32,7 @@ FAILING = (
 HEALTH_FILTERS = {"all": ("All", Q()), "failing": ("Needs attention", FAILING)}
 
 
-def _health_rows(credentials: QuerySet[Credential]) -> list[dict[str, object]]:
+def _health_rows(credentials: Iterable[Credential]) -> list[dict[str, object]]:
     return [{"credential": c, "health": sync_health(c), "audience": audience(c)} for c in credentials]
 
 
@@ -38,7 +41,7 @@ def _credentials() -> QuerySet[Credential]:
 
 
 @admin_required
-def connector_list(request: HttpRequest) -> HttpResponse:
+def connector_list(request: AppRequest) -> HttpResponse:
     connectors = Connector.objects.annotate(
         credential_count=Count("credentials"),
         failing_count=Count("credentials", filter=Q(credentials__in=Credential.objects.filter(FAILING))),
@@ -62,7 +65,7 @@ def connector_list(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def connector_add(request: HttpRequest) -> HttpResponse:
+def connector_add(request: AppRequest) -> HttpResponse:
     form = ConnectorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         connector = form.save()
@@ -73,7 +76,7 @@ def connector_add(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def connector_detail(request: HttpRequest, connector_id: int) -> HttpResponse:
+def connector_detail(request: AppRequest, connector_id: int) -> HttpResponse:
     connector = get_object_or_404(Connector, pk=connector_id)
     form = ConnectorForm(request.POST or None, instance=connector)
     if request.method == "POST" and form.is_valid():
@@ -88,7 +91,7 @@ def connector_detail(request: HttpRequest, connector_id: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def connector_toggle(request: HttpRequest, connector_id: int) -> HttpResponse:
+def connector_toggle(request: AppRequest, connector_id: int) -> HttpResponse:
     connector = get_object_or_404(Connector, pk=connector_id)
     connector.enabled = not connector.enabled
     connector.save(update_fields=["enabled", "updated_at"])
@@ -99,7 +102,7 @@ def connector_toggle(request: HttpRequest, connector_id: int) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def connector_delete(request: HttpRequest, connector_id: int) -> HttpResponse:
+def connector_delete(request: AppRequest, connector_id: int) -> HttpResponse:
     connector = get_object_or_404(Connector, pk=connector_id)
     if request.method == "POST":
         name = connector.name
@@ -129,7 +132,7 @@ def _shared_credential(credential_id: int) -> Credential:
 @sensitive_post_parameters(*SECRET_FIELD_NAMES)
 @sensitive_variables("secret_form")
 @require_http_methods(["GET", "POST"])
-def shared_add(request: HttpRequest, connector_id: int) -> HttpResponse:
+def shared_add(request: AppRequest, connector_id: int) -> HttpResponse:
     connector = get_object_or_404(Connector, pk=connector_id)
     sharing = SharingForm(request.POST or None, initial={"share_with_everyone": True})
     secret_form = SecretForm(request.POST or None, vendor=connector.vendor)
@@ -155,7 +158,7 @@ def shared_add(request: HttpRequest, connector_id: int) -> HttpResponse:
 @sensitive_post_parameters(*SECRET_FIELD_NAMES)
 @sensitive_variables("secret_form")
 @require_http_methods(["GET", "POST"])
-def shared_edit(request: HttpRequest, credential_id: int) -> HttpResponse:
+def shared_edit(request: AppRequest, credential_id: int) -> HttpResponse:
     """Change who sees a shared credential's data, or replace its secret (two forms, one page)."""
     credential = _shared_credential(credential_id)
     connector = credential.connector
@@ -192,7 +195,7 @@ def shared_edit(request: HttpRequest, credential_id: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def shared_test(request: HttpRequest, credential_id: int) -> HttpResponse:
+def shared_test(request: AppRequest, credential_id: int) -> HttpResponse:
     credential = _shared_credential(credential_id)
     outcome = service.test_connection(credential)
     if request.htmx:
@@ -203,7 +206,7 @@ def shared_test(request: HttpRequest, credential_id: int) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def shared_delete(request: HttpRequest, credential_id: int) -> HttpResponse:
+def shared_delete(request: AppRequest, credential_id: int) -> HttpResponse:
     credential = _shared_credential(credential_id)
     connector_id = credential.connector_id
     if request.method == "POST":

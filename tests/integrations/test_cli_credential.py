@@ -1,21 +1,18 @@
-"""manage.py credential add / list [--json]: secrets from stdin only, never printed."""
+"""manage.py credential add [--no-sync] / list [--json]: secrets from stdin only, never printed."""
 
+# ruff: noqa: F811 - the cli_site fixture imported from cli_site is redefined as an argument
 from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from dashboard.integrations.models import Credential, SyncRun
 from tests.factories import ConnectorFactory, UserFactory
+from tests.integrations.cli_site import CliSite, cli_site  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -129,49 +126,46 @@ def test_empty_list(connectors: None) -> None:
     assert "No credentials" in run("list")
 
 
+def test_no_sync_adds_the_credential_without_queueing_a_run(connectors: None, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        out = run("add", "--connector", "North", "--user", "alice", "--token-stdin", "--no-sync", stdin=TOKEN)
+    assert "no sync queued (--no-sync); run: manage.py sync --wait" in out and TOKEN not in out
+    credential = Credential.objects.get(owner__username="alice")
+    assert credential.get_secret() == {"token": TOKEN}
+    assert not SyncRun.objects.exists() and callbacks == []
+
+    # The default still queues the first sync (on commit, for the workers).
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        out = run("add", "--connector", "North", "--user", "alice", "--token-stdin", stdin="cli-token-Second99999")
+    (queued,) = SyncRun.objects.filter(credential=credential)
+    assert queued.status == "queued" and f"sync queued (run {queued.pk})" in out and len(callbacks) == 1
+
+
 @pytest.mark.django_db(transaction=True)
-def test_real_cli_reads_the_token_from_a_pipe(tmp_path: Path) -> None:
-    """The commands as an operator runs them: a separate process, the token piped in."""
-    ConnectorFactory(vendor="north", name="North")
-    UserFactory(username="alice")
-    root = Path(__file__).resolve().parents[2]
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "OKRHUB_IGNORE_DOTENV": "1",
-        # The queued first sync goes to a throw-away broker folder, not to a running worker.
-        "OKRHUB_VAR_DIR": str(tmp_path),
-        "CELERY_BROKER_URL": "",
-    }
-    manage = [sys.executable, str(root / "manage.py")]
-    added = subprocess.run(
-        [*manage, "credential", "add", "--connector", "North", "--user", "alice", "--token-stdin"],
-        input=TOKEN + "\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=60,
-        check=False,
-    )
+def test_real_cli_reads_the_token_from_a_pipe(cli_site: CliSite) -> None:
+    """The commands as an operator runs them: separate processes, the token piped in; the first
+    sync goes to this test's own filesystem broker folder, where no worker listens."""
+    assert cli_site.manage("connector", "add", "--vendor", "north", "--name", "North", "--base-url", "http://127.0.0.1:9").returncode == 0
+    cli_site.create_user("alice")
+    cli_site.create_user("bob")
+    add = ("credential", "add", "--connector", "North", "--token-stdin")
+    queued_messages = cli_site.var_dir / "broker" / "out"
+
+    added = cli_site.manage(*add, "--user", "alice", stdin=TOKEN + "\n")
     assert added.returncode == 0, added.stderr
-    assert TOKEN not in added.stdout + added.stderr
-    listed = subprocess.run(
-        [*manage, "credential", "list", "--json"], capture_output=True, text=True, env=env, cwd=root, timeout=60, check=False
-    )
+    assert TOKEN not in added.stdout + added.stderr and "sync queued" in added.stdout
+    listed = cli_site.manage("credential", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [r["owner"] for r in json.loads(listed.stdout)] == ["alice"] and TOKEN not in listed.stdout
-    failed = subprocess.run(
-        [*manage, "credential", "add", "--connector", "North", "--user", "alice", "--token-stdin"],
-        input="",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=60,
-        check=False,
-    )
+    failed = cli_site.manage(*add, "--user", "alice", stdin="")
     assert failed.returncode == 1 and "stdin was empty" in failed.stderr
-    assert Credential.objects.get().get_secret() == {"token": TOKEN}
-    assert len(list((tmp_path / "broker" / "out").glob("*.msg"))) == 1  # the first sync was queued
+    (stored,) = cli_site.rows(Credential, "secret_encrypted")
+    assert Credential(secret_encrypted=stored[0]).get_secret() == {"token": TOKEN}
+    assert len(list(queued_messages.glob("*.msg"))) == 1  # alice's first sync was queued
+
+    quiet = cli_site.manage(*add, "--user", "bob", "--no-sync", stdin="cli-token-Bob000000000")
+    assert quiet.returncode == 0 and "no sync queued (--no-sync)" in quiet.stdout, quiet.stderr
+    owners = dict(cli_site.rows(Credential, "id", "owner"))
+    assert len(owners) == 2
+    assert [credential for (credential,) in cli_site.rows(SyncRun, "credential")] == [min(owners)]  # none for bob
+    assert len(list(queued_messages.glob("*.msg"))) == 1

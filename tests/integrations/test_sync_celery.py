@@ -163,6 +163,25 @@ def api_requests(sandbox: Any, path: str) -> list[tuple[float, str, int]]:
     return [r for r in list(sandbox.state.requests) if r[1] == path]
 
 
+# What the fake vendor holds (its sandbox state) against what is stored: sorted (id, title) per stream.
+STORED = {"teams": (Team, "name"), "goals": (Goal, "title"), "key_results": (KeyResult, "title"), "work_items": (WorkItem, "title")}
+
+
+def held_by(sandbox: Any) -> dict[str, list[tuple[str, str]]]:
+    with sandbox.state.lock:
+        held = {
+            stream: sorted((i, item[field]) for i, item in getattr(sandbox.state, stream).items()) for stream, (_, field) in STORED.items()
+        }
+        held["check_ins"] = sorted((i, item["goal"]) for i, item in sandbox.state.check_ins.items())
+    return held
+
+
+def stored_as_held(sandbox: Any) -> dict[str, list[tuple[str, str]]]:
+    stored = {stream: sorted(model.objects.values_list("external_id", field)) for stream, (model, field) in STORED.items()}
+    stored["check_ins"] = sorted(CheckIn.objects.values_list("external_id", "goal__external_id"))
+    return stored
+
+
 def test_the_beat_entry_enqueues_only_due_credentials(fake_sandbox, make_credential, worker):
     from django_celery_beat.models import PeriodicTask
 
@@ -323,9 +342,11 @@ def test_sigkill_mid_sync_is_redelivered_and_completes_without_duplicates(fake_s
 
     assert run.status == "succeeded", run.error
     assert run.attempt == 2
+    # every row is one the vendor holds (its sandbox's own state), once: ids, titles, counts
+    assert stored_as_held(sandbox) == held_by(sandbox)
     assert (Team.objects.count(), Goal.objects.count(), KeyResult.objects.count(), CheckIn.objects.count()) == (6, 18, 36, 18)
     # first sight gives one snapshot per item; a page applied twice would add none, a duplicate row would
-    assert ProgressSnapshot.objects.count() == 18 + 36 + 6
+    assert ProgressSnapshot.objects.count() == len(sandbox.state.goals) + len(sandbox.state.key_results) + len(sandbox.state.work_items)
     assert [r for r in api_requests(sandbox, "/api/teams") if r[0] > killed_at] == []  # resumed after finished streams
 
 
@@ -351,6 +372,7 @@ def test_a_killed_pool_process_is_rejected_requeued_and_the_run_completes(fake_s
     # once its visibility timeout (8 s after delivery, about when the run started) had passed.
     assert (run.finished_at - run.started_at).total_seconds() < 8
     assert "SIGKILL" in worker.log()
+    assert stored_as_held(sandbox) == held_by(sandbox)  # the sandbox's own state, not our connector's read
     assert (Goal.objects.count(), KeyResult.objects.count(), ProgressSnapshot.objects.count()) == (12, 24, 12 + 24 + 4)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
@@ -212,7 +212,7 @@ class ConnectResult:
     sync_enqueued: bool = False
 
 
-def enqueue_first_sync(credential: Credential, user: AbstractBaseUser | None = None, *, trigger: str = "manual") -> bool:
+def enqueue_first_sync(credential: Credential, user: User | None = None, *, trigger: str = "manual") -> bool:
     """Queue a first sync (the sync engine dispatches it when the transaction commits)."""
     try:
         from dashboard.integrations.services.sync import enqueue_sync  # the sync engine (issue #6)
@@ -229,7 +229,7 @@ def enqueue_first_sync(credential: Credential, user: AbstractBaseUser | None = N
 
 @sensitive_variables("secret", "cleaned", "value")
 def connect(
-    user: AbstractBaseUser,
+    user: User,
     connector: Connector,
     secret: Mapping[str, str],
     *,
@@ -265,7 +265,7 @@ def replace_secret(
     credential: Credential,
     secret: Mapping[str, str],
     *,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> ConnectResult:
     """Swap in a new secret after the vendor accepted it; the old one stays when it is refused."""
@@ -306,13 +306,15 @@ def store_credential(
     connector: Connector,
     secret: Mapping[str, str],
     *,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
     share_with_everyone: bool = True,
     groups: Iterable[Group] = (),
     label: str = "",
+    queue_first_sync: bool = True,
 ) -> tuple[Credential, bool]:
     """Create (or, for a user who already has one, update) a credential without calling the
-    vendor; returns ``(credential, created)``. Used by ``manage.py credential add``."""
+    vendor; returns ``(credential, created)``. Used by ``manage.py credential add`` (``--no-sync``
+    passes ``queue_first_sync=False``)."""
     cleaned = clean_secret(connector.vendor, secret)
     with transaction.atomic():
         existing = None
@@ -327,7 +329,8 @@ def store_credential(
         credential.save()
         if owner is None:
             credential.groups.set(list(groups))
-        enqueue_first_sync(credential, owner, trigger="cli")
+        if queue_first_sync:
+            enqueue_first_sync(credential, owner, trigger="cli")
     return credential, existing is None
 
 

@@ -61,6 +61,7 @@ __all__ = [
     "expire_stuck_runs",
     "retry_countdown",
     "run_sync",
+    "take_over",
 ]
 
 STREAM_KINDS = {
@@ -88,7 +89,7 @@ class SyncRetry(Exception):
 
 def retry_countdown(retries: int, retry_after: float | None) -> float:
     """Capped exponential backoff with jitter; a vendor's Retry-After is honoured up to a cap."""
-    backoff = min(settings.SYNC_RETRY_MAX_DELAY, settings.SYNC_RETRY_BASE_DELAY * (2**retries))
+    backoff: float = min(settings.SYNC_RETRY_MAX_DELAY, settings.SYNC_RETRY_BASE_DELAY * (2**retries))
     backoff *= 0.5 + random.random() / 2
     if retry_after is not None:
         return max(backoff, min(float(retry_after), settings.SYNC_RETRY_AFTER_CAP))
@@ -186,6 +187,39 @@ def run_sync(run_id: int, *, allow_retry: bool = False, retries: int = 0, transp
             logger.warning("sync run %s: took over the lock of a dead worker %s", run.pk, lock.took_over.dumps())
         run.refresh_from_db()
         return _execute(run, lock, allow_retry=allow_retry, retries=retries, transport=transport)
+    finally:
+        lock.release()
+
+
+def take_over(run_id: int, *, transport: httpx.BaseTransport | None = None) -> tuple[SyncRun, bool] | None:
+    """Run ``run_id`` in this process (``manage.py sync --wait``) unless someone is working on it.
+
+    The same claim as :func:`run_sync` (the credential's lock, then the database backstop), so a
+    worker that receives the run's task later finds it claimed or finished and leaves it alone.
+    Returns ``(run, ran_here)`` once the run is finished, or ``None`` while another process holds
+    the lock or runs the run: the caller waits and asks again, never skips. No Celery retries
+    here: a 429 or transient failure finishes the run as partial or failed.
+    """
+    run = SyncRun.objects.select_related("credential__connector").get(pk=run_id)
+    if run.is_finished:
+        return run, False
+    lock = locks.acquire(f"sync-credential-{run.credential_id}", extra={"run": run.pk}, is_abandoned=_heartbeat_stopped)
+    if lock is None:
+        return None
+    try:
+        run.refresh_from_db()
+        fresh = timezone.now() - timedelta(seconds=settings.SYNC_HEARTBEAT_TIMEOUT)
+        running = SyncRun.objects.filter(credential_id=run.credential_id, status=SyncRun.Status.RUNNING, heartbeat_at__gte=fresh)
+        if lock.took_over is None and running.exists():
+            # A live run without our lock (another host on another lock backend): wait for its
+            # heartbeat to stop rather than run one credential twice.
+            return None
+        claimed, reason = _claim(run)
+        if not claimed:
+            run = _skip(run, reason) if reason != "finished" else SyncRun.objects.get(pk=run.pk)
+            return run, False
+        run.refresh_from_db()
+        return _execute(run, lock, allow_retry=False, retries=0, transport=transport), True
     finally:
         lock.release()
 

@@ -6,9 +6,12 @@ Each step writes only rows that actually change, so a sync with nothing changed 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.utils.functional import Promise
 
 from connectors.base import Kind
 from dashboard.integrations.models import Connector, Credential
@@ -90,7 +93,7 @@ HELD_BACK = "Removal held back"
 class MassRemovalHeldBack(Exception):
     """A complete read that would remove (nearly) everything the credential saw at once."""
 
-    def __init__(self, kind: str, kept: int, linked: int) -> None:
+    def __init__(self, kind: str | Promise, kept: int, linked: int) -> None:
         self.kind, self.kept, self.linked = kind, kept, linked
         super().__init__(
             f"{HELD_BACK}: the vendor suddenly listed {kept} of the {linked} {kind} items this credential saw, "
@@ -120,7 +123,8 @@ def reconcile_visibility(
     if not gone:
         return 0
     if guard and len(gone) >= settings.SYNC_MASS_REMOVAL_MIN_ITEMS and len(gone) >= settings.SYNC_MASS_REMOVAL_RATIO * len(linked):
-        raise MassRemovalHeldBack(model._meta.verbose_name_plural, len(linked) - len(gone), len(linked))
+        plural = cast("str | Promise", model._meta.verbose_name_plural)  # never None once the model class is prepared
+        raise MassRemovalHeldBack(plural, len(linked) - len(gone), len(linked))
     with transaction.atomic():
         for start in range(0, len(gone), 1000):
             chunk = gone[start : start + 1000]

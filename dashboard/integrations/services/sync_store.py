@@ -25,14 +25,14 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from connectors import registry
-from connectors.base import Kind, Record
+from connectors.base import Kind, Record, WorkItemRecord
 from dashboard.integrations.models import Connector, Credential
 from dashboard.integrations.services import sync_pg
 from dashboard.integrations.services.sync_specs import (
@@ -151,7 +151,8 @@ def upsert_records(ctx: StoreContext, kind: Kind, records: Sequence[Record], see
     for link in spec.links:
         ctx.ids(link.target).load(link.external_id(r) for r in records)
     if kind == Kind.WORK_ITEM:
-        ctx.ids(Kind.TEAM).load(str(t) for r in records for t in r.team_external_ids)  # type: ignore[attr-defined]
+        work_items = cast("Sequence[WorkItemRecord]", records)  # a page holds records of one kind
+        ctx.ids(Kind.TEAM).load(str(t) for r in work_items for t in r.team_external_ids)
 
     stale_after_days = settings.STALE_AFTER_DAYS
     check_in_kinds = ctx.check_in_kinds

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from connectors.base import CheckInRecord, Kind, NotFound, WorkItemKind
 from dashboard.integrations.models import Credential
@@ -28,15 +28,18 @@ def action_snapshot(item: Any) -> dict[str, Any]:
     """An OGSM action's editable fields, from a WorkItemRecord or a WorkItem row."""
     raw = item.raw if isinstance(item.raw, Mapping) else {}
     light = raw.get("traffic_light")
-    return plain(
-        {
-            "title": item.title,
-            "description": item.description or "",
-            "progress": None if item.progress is None else round(float(item.progress)),
-            "status": item.vendor_status or "",
-            "traffic_light": light if isinstance(light, str) else "",
-            "due_date": item.due_date,
-        }
+    return cast(
+        "dict[str, Any]",
+        plain(
+            {
+                "title": item.title,
+                "description": item.description or "",
+                "progress": None if item.progress is None else round(float(item.progress)),
+                "status": item.vendor_status or "",
+                "traffic_light": light if isinstance(light, str) else "",
+                "due_date": item.due_date,
+            }
+        ),
     )
 
 
@@ -127,12 +130,15 @@ def goal_targets(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def goal_snapshot(goal: Any) -> dict[str, Any]:
     raw = goal.raw if isinstance(goal.raw, Mapping) else {}
-    return plain(
-        {
-            "status": goal.vendor_status or "",
-            "last_check_in": raw.get("last_check_in_id") or "",
-            "targets": {str(t["id"]): t.get("value") for t in goal_targets(raw)},
-        }
+    return cast(
+        "dict[str, Any]",
+        plain(
+            {
+                "status": goal.vendor_status or "",
+                "last_check_in": raw.get("last_check_in_id") or "",
+                "targets": {str(t["id"]): t.get("value") for t in goal_targets(raw)},
+            }
+        ),
     )
 
 
@@ -172,7 +178,10 @@ def goal_check_in_spec(goal: Goal, status: str, message: str, values: Mapping[st
 def project_snapshot(project: Any) -> dict[str, Any]:
     raw = project.raw if isinstance(project.raw, Mapping) else {}
     last = raw.get("last_check_in") if isinstance(raw.get("last_check_in"), Mapping) else {}
-    return plain({"status": project.vendor_status or "", "health": project.health, "last_check_in": (last or {}).get("id") or ""})
+    return cast(
+        "dict[str, Any]",
+        plain({"status": project.vendor_status or "", "health": project.health, "last_check_in": (last or {}).get("id") or ""}),
+    )
 
 
 def project_check_in_spec(project: WorkItem, status: str, message: str) -> WriteSpec:
@@ -192,7 +201,7 @@ def project_check_in_spec(project: WorkItem, status: str, message: str) -> Write
 
 
 def target_snapshot(kr: Any) -> dict[str, Any]:
-    return plain({"value": kr.current})
+    return cast("dict[str, Any]", plain({"value": kr.current}))
 
 
 def target_value_spec(kr: KeyResult, value: float) -> WriteSpec:
@@ -215,7 +224,7 @@ def target_value_spec(kr: KeyResult, value: float) -> WriteSpec:
 
 
 def task_snapshot(task: Any) -> dict[str, Any]:
-    return plain({"status": task.vendor_status or ""})
+    return cast("dict[str, Any]", plain({"status": task.vendor_status or ""}))
 
 
 def task_status_choices(raw: Mapping[str, Any], project_raw: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:

@@ -1,9 +1,11 @@
 """python manage.py credential add --connector NAME (--user USERNAME | --shared)
-                                   (--token-stdin | --username USER --password-stdin)
+                                   (--token-stdin | --username USER --password-stdin) [--no-sync]
 python manage.py credential list [--json]
 
 Secrets are read from standard input only (never from arguments, which end up in shell history
-and process lists) and never printed; ``list`` shows the last 4 characters at most.
+and process lists) and never printed; ``list`` shows the last 4 characters at most. ``add``
+queues a first sync for the workers unless ``--no-sync`` (scripts that run ``sync --wait`` next
+do not need it, but ``sync --wait`` takes a queued one over anyway).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.views.decorators.debug import sensitive_variables
 
-from dashboard.integrations.models import Connector, Credential
+from dashboard.integrations.models import Connector, Credential, SyncRun
 from dashboard.integrations.services.connections import ConnectionProblem, store_credential, uses_password
+from dashboard.integrations.services.sync_enqueue import ACTIVE, blocked_reason
 from dashboard.integrations.views_common import audience
 
 
@@ -40,6 +43,7 @@ class Command(BaseCommand):
         how.add_argument("--token-stdin", action="store_true", help="Read the API token from stdin (North, Operately).")
         how.add_argument("--password-stdin", action="store_true", help="Read the password from stdin (OGSM; with --username).")
         add.add_argument("--username", help="The vendor user name (OGSM, with --password-stdin).")
+        add.add_argument("--no-sync", action="store_true", help="Do not queue a first sync (run manage.py sync --wait later).")
         listing = sub.add_parser("list", help="List credentials and their sync health (no secrets).")
         listing.add_argument("--json", action="store_true", help="One JSON array, for scripts.")
 
@@ -97,17 +101,30 @@ class Command(BaseCommand):
             secret = {"token": value}
         try:
             credential, created = store_credential(
-                connector, secret, owner=owner, share_with_everyone=not groups, groups=groups, label=options["label"]
+                connector,
+                secret,
+                owner=owner,
+                share_with_everyone=not groups,
+                groups=groups,
+                label=options["label"],
+                queue_first_sync=not options["no_sync"],
             )
         except ConnectionProblem as exc:
             raise CommandError(str(exc)) from None
         verb = "Added" if created else "Replaced the secret of"
         hint = f", secret ending in …{credential.secret_hint}" if credential.secret_hint else ""
-        self.stdout.write(f"{verb} credential {credential.pk} on {connector.name} ({audience(credential)}{hint})")
+        queued = SyncRun.objects.filter(credential=credential, status__in=ACTIVE).order_by("-pk").first()
+        if queued is not None:
+            sync = f"sync {queued.status} (run {queued.pk})"
+        elif options["no_sync"]:
+            sync = "no sync queued (--no-sync); run: manage.py sync --wait"
+        else:
+            sync = "no sync queued: " + (blocked_reason(credential, SyncRun.Trigger.CLI) or "see manage.py credential list")
+        self.stdout.write(f"{verb} credential {credential.pk} on {connector.name} ({audience(credential)}{hint}); {sync}")
 
     def handle_list(self, options: dict[str, Any]) -> None:
         credentials = Credential.objects.select_related("connector", "owner").prefetch_related("groups").order_by("connector__name", "id")
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": c.pk,
                 "connector": c.connector.name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,7 +28,7 @@ UNSUITABLE_HINTS = ("read-only", "readonly", "read only", "scope", "view-only", 
 def pick_restricted(credentials: list[dict[str, Any]]) -> dict[str, Any] | None:
     """A second person's full account that sees less than the main one."""
     others = credentials[1:]
-    text = lambda c: f"{c.get('label', '')} {c.get('note', '')}".lower()  # noqa: E731
+    text: Callable[[dict[str, Any]], str] = lambda c: f"{c.get('label', '')} {c.get('note', '')}".lower()  # noqa: E731
     usable = [c for c in others if not any(h in text(c) for h in UNSUITABLE_HINTS)]
     for cred in usable:
         if any(h in text(cred) for h in RESTRICTED_HINTS):
