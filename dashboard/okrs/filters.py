@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -32,6 +32,15 @@ DUE_LABELS: Mapping[str, str] = {
 MAX_TEXT = 200
 # Parameters that are not filters but belong in links (sort order, view mode).
 KEEP_PARAMS = ("sort", "view")
+
+
+class TeamRef(TypedDict):
+    """The team filter's team: ``Team.objects.values("id", "name", "path", "vendor")``."""
+
+    id: int
+    name: str
+    path: str
+    vendor: str
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ class FilterSet:
         self.path = path
         self.errors: list[str] = []
         self.values: dict[str, Any] = {}
-        self.team: dict[str, Any] | None = None
+        self.team: TeamRef | None = None
         for f in self.fields:
             self._parse(f, teams)
 
@@ -142,6 +151,7 @@ class FilterSet:
 
     def _pairs(self, *, without: tuple[str, str | None] | None = None, keep_extra: bool = True) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
+        value: str | None  # a selected value, then an extra parameter's
         for f in self.fields:
             for value in self.selected(f.name):
                 if f.kind == "flag":
@@ -215,7 +225,7 @@ class GoalFilters(FilterSet):
     appliers = {
         "q": lambda fs, qs, v: qs.filter(title__icontains=v),
         "vendor": lambda fs, qs, v: qs.filter(vendor__in=v),
-        "team": lambda fs, qs, v: qs.filter(team__path__startswith=fs.team["path"]),
+        "team": lambda fs, qs, v: qs.filter(team__path__startswith=cast("TeamRef", fs.team)["path"]),  # set with the "team" value
         "health": lambda fs, qs, v: qs.filter(health__in=v),
         "state": lambda fs, qs, v: qs.filter(state__in=v),
         "owner": lambda fs, qs, v: qs.filter(_owner_q(v)),
@@ -231,7 +241,7 @@ class TreeFilters(FilterSet):
     fields = (VENDOR, TEAM, HEALTH, OWNER, STALE)
     appliers = {
         "vendor": lambda fs, qs, v: qs.filter(vendor__in=v),
-        "team": lambda fs, qs, v: qs.filter(team__path__startswith=fs.team["path"]),
+        "team": lambda fs, qs, v: qs.filter(team__path__startswith=cast("TeamRef", fs.team)["path"]),  # set with the "team" value
         "health": lambda fs, qs, v: qs.filter(health__in=v),
         "owner": lambda fs, qs, v: qs.filter(_owner_q(v)),
         "stale": lambda fs, qs, v: qs.filter(stale_q()),
@@ -250,7 +260,8 @@ def _work_item_team(fs: FilterSet, qs: QuerySet[WorkItem], value: Any) -> QueryS
 
 
 class WorkItemFilters(FilterSet):
-    fields = (QUERY, VENDOR, KIND, TEAM, STATE, HEALTH, OWNER, DUE)
+    # Owner matches owners only, never the people merely involved (OGSM's ``involved``).
+    fields = (QUERY, VENDOR, KIND, TEAM, STATE, HEALTH, OWNER, DUE, STALE)
     appliers = {
         "q": lambda fs, qs, v: qs.filter(title__icontains=v),
         "vendor": lambda fs, qs, v: qs.filter(vendor__in=v),
@@ -260,6 +271,8 @@ class WorkItemFilters(FilterSet):
         "health": lambda fs, qs, v: qs.filter(health__in=v),
         "owner": lambda fs, qs, v: qs.filter(_owner_q(v)),
         "due": lambda fs, qs, v: qs.filter(_due_q(v[0])),
+        # stale_at is only set for kinds whose vendor checks in: OGSM actions never match.
+        "stale": lambda fs, qs, v: qs.filter(stale_q()),
     }
 
 

@@ -60,7 +60,7 @@ def in_order(qs: QuerySet[M], ids: list[int]) -> list[M]:
 # row: add it here instead.
 ROW_FIELDS = ("id", "vendor", "title", "owners", "health", "vendor_status", "state", "progress", "due_date", "url")
 GOAL_ROW_FIELDS = (*ROW_FIELDS, "outcome", "last_check_in_at", "stale_at", "team__id", "team__name", "team__vendor")
-WORK_ITEM_ROW_FIELDS = (*ROW_FIELDS, "kind")
+WORK_ITEM_ROW_FIELDS = (*ROW_FIELDS, "kind", "outcome", "start_date", "last_check_in_at", "stale_at")
 
 
 def goal_rows() -> QuerySet[Goal]:
@@ -72,7 +72,7 @@ def work_item_rows() -> QuerySet[WorkItem]:
 
 
 def key_result_search_rows() -> QuerySet[KeyResult]:
-    shown = ("id", "vendor", "health", "title", "owners", "progress", "goal__id", "goal__title")
+    shown = ("id", "vendor", "health", "title", "owners", "progress", "goal__id", "goal__title", "goal__health")
     return KeyResult.objects.select_related("goal").only(*shown)
 
 

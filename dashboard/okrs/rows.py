@@ -25,7 +25,9 @@ from connectors.base import HEALTH_LABELS, OUTCOME_LABELS, STATE_LABELS
 from dashboard.okrs.filters import KIND_LABELS
 from dashboard.okrs.templatetags.okrs import (
     due_text,
+    goal_health_note,
     health_chip,
+    late_start_text,
     num,
     owners,
     progress_bar,
@@ -68,6 +70,11 @@ def goal_url_prefix() -> str:
     return reverse("okrs:goal_detail", args=[0])[: -len("0/")]
 
 
+def work_item_url_prefix() -> str:
+    """``/work-items/``: work-item row links are this plus ``<pk>/``."""
+    return reverse("okrs:work_item_detail", args=[0])[: -len("0/")]
+
+
 def _why(item: Any) -> str:
     """The "Why" cell of an attention row: overdue and stale flags, else the reported health."""
     overdue = getattr(item, "is_overdue", False)
@@ -82,12 +89,12 @@ def _why(item: Any) -> str:
 
 
 def _row_classes(item: Any, first: str = "") -> str:
-    classes = first
+    classes = [first] if first else []
     if getattr(item, "is_overdue", False):
-        classes += " is-overdue" if classes else "is-overdue"
+        classes.append("is-overdue")
     if getattr(item, "is_stale", False):
-        classes += " is-stale"
-    return classes
+        classes.append("is-stale")
+    return " ".join(classes)
 
 
 def _owners_or_none(item: Any) -> str:
@@ -137,7 +144,7 @@ def goal_groups(goals: Iterable[Any]) -> SafeString:
                 '  <td data-label="Key result" class="cell-title"><span class="kr-tag" aria-hidden="true">KR</span>'
                 f'<span class="visually-hidden">Key result:</span> {escape(kr.title)}\n'
                 f'    <div class="meta">{kr_meta}</div></td>\n'
-                f'  <td data-label="Health">{health_chip(kr.health)}<div>{vendor_status(kr)}</div></td>\n'
+                f'  <td data-label="Health">{health_chip(kr.health)} {goal_health_note(kr.health, g.health)}<div>{vendor_status(kr)}</div></td>\n'
                 f'  <td data-label="Progress" class="cell-progress">{progress_bar(kr.progress, "Key result progress")}</td>\n'
                 f'  <td data-label="Due" class="cell-due{"" if kr.due_date else " is-blank"}"><span class="muted">{escape(due_text(kr))}</span></td>\n'
                 "</tr>\n"
@@ -186,28 +193,41 @@ def attention_rows(goals: Iterable[Any]) -> SafeString:
 # -- work items -------------------------------------------------------------------------------
 
 
+def _work_flags(w: Any) -> str:
+    """The flags of a work-item row: overdue (else the due text), stale, late to start."""
+    due = escape(due_text(w))
+    flags = [f'<span class="flag flag-overdue">{due}</span>' if w.is_overdue else (f'<span class="muted">{due}</span>' if due else "")]
+    if stale := staleness(w):
+        flags.append(f'<span class="flag flag-stale">{escape(stale)}</span>')
+    if late := late_start_text(w):
+        flags.append(f'<span class="flag flag-late">{escape(late)}</span>')
+    return " ".join(f for f in flags if f)
+
+
 def work_rows(items: Iterable[Any], *, hide_state: bool = False) -> SafeString:
     """Work-item table rows (actions table, review)."""
     items = list(items)
     entries = Entry("writes/_entry_action.html", "w").render(items)
+    prefix = work_item_url_prefix()
     out: list[str] = []
     for w, entry in zip(items, entries, strict=True):
         teams = ", ".join(escape(name) for name in w.visible_team_names)
         meta = teams + (" · " if w.visible_team_names else "") + _owners_or_none(w)
+        if w.outcome:
+            meta += " · " + escape(OUTCOME_LABELS.get(w.outcome, w.outcome))
         if safe_url(w.url):
             meta += " · " + str(vendor_link(w))
         meta += entry
-        due = escape(due_text(w))
-        due_cell = f'<span class="flag flag-overdue">{due}</span>' if w.is_overdue else f'<span class="muted">{due}</span>'
         state = "" if hide_state else f'  <td data-label="State">{escape(STATE_LABELS.get(w.state or "", w.state or ""))}</td>\n'
         out.append(
-            f'<tr class="{"is-overdue" if w.is_overdue else ""}" data-item="{w.pk}">\n'
-            f'  <td data-label="Item" class="cell-title">{vendor_mark(w.vendor)} <span class="kind">{escape(KIND_LABELS.get(w.kind or "", w.kind or ""))}</span> {escape(w.title)}\n'
+            f'<tr class="{_row_classes(w)}" data-item="{w.pk}">\n'
+            f'  <td data-label="Item" class="cell-title">{vendor_mark(w.vendor)} <span class="kind">{escape(KIND_LABELS.get(w.kind or "", w.kind or ""))}</span> '
+            f'<a class="item-link" href="{prefix}{w.pk}/">{escape(w.title)}</a>\n'
             f'    <div class="meta">{meta}</div></td>\n'
             f"{state}"
             f'  <td data-label="Health">{health_chip(w.health)}<div>{vendor_status(w)}</div></td>\n'
             f'  <td data-label="Progress" class="cell-progress">{progress_bar(w.progress)}</td>\n'
-            f'  <td data-label="Due" class="cell-due">{due_cell}</td>\n'
+            f'  <td data-label="Due" class="cell-due">{_work_flags(w)}</td>\n'
             "</tr>\n"
         )
     return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
@@ -217,18 +237,17 @@ def board_cards(items: Iterable[Any]) -> SafeString:
     """The cards of one board column."""
     items = list(items)
     entries = Entry("writes/_entry_action.html", "w").render(items)
+    prefix = work_item_url_prefix()
     out: list[str] = []
     for w, entry in zip(items, entries, strict=True):
-        due = escape(due_text(w))
-        due_html = f'<span class="flag flag-overdue">{due}</span>' if w.is_overdue else (f'<span class="muted">{due}</span>' if due else "")
         link = f"<div>{vendor_link(w)}</div>" if safe_url(w.url) else ""
         out.append(
-            f'<li class="card-item{" is-overdue" if w.is_overdue else ""}" data-item="{w.pk}">\n'
-            f'  <div class="card-title">{vendor_mark(w.vendor)} {escape(w.title)}</div>\n'
+            f'<li class="{_row_classes(w, "card-item")}" data-item="{w.pk}">\n'
+            f'  <div class="card-title">{vendor_mark(w.vendor)} <a class="item-link" href="{prefix}{w.pk}/">{escape(w.title)}</a></div>\n'
             f"  <div>{health_chip(w.health)} {vendor_status(w)}</div>\n"
             f"  {progress_bar(w.progress)}\n"
             f'  <div class="meta">{escape(KIND_LABELS.get(w.kind or "", w.kind or ""))} · {_owners_or_none(w)}</div>\n'
-            f"  {due_html}\n"
+            f"  <div>{_work_flags(w)}</div>\n"
             f"  {link}\n"
             f"  <div>{entry}</div>\n"
             "</li>\n"
@@ -255,18 +274,20 @@ def search_key_result_items(key_results: Iterable[Any]) -> SafeString:
     out = []
     for k in key_results:
         goal = f' <span class="muted">in</span> <a href="{prefix}{k.goal_id}/">{escape(k.goal.title)}</a>' if k.goal else ""
+        note = goal_health_note(k.health, k.goal.health) if k.goal else ""
         out.append(
-            f"<li>{vendor_mark(k.vendor)} {health_chip(k.health)} {escape(k.title)}{goal} "
+            f"<li>{vendor_mark(k.vendor)} {health_chip(k.health)} {note}{' ' if note else ''}{escape(k.title)}{goal} "
             f'<span class="muted">{escape(owners(k.owners))}</span> {progress_bar(k.progress)}</li>'
         )
     return mark_safe("".join(out))  # noqa: S308 - vendor text escaped above
 
 
 def search_work_items(items: Iterable[Any]) -> SafeString:
+    prefix = work_item_url_prefix()
     return mark_safe(  # noqa: S308 - vendor text escaped
         "".join(
             f'<li>{vendor_mark(w.vendor)} {health_chip(w.health)} <span class="kind">{escape(KIND_LABELS.get(w.kind or "", w.kind or ""))}</span> '
-            f'{escape(w.title)} <span class="muted">{escape(owners(w.owners))}</span> {vendor_link(w, "Open")}</li>'
+            f'<a href="{prefix}{w.pk}/">{escape(w.title)}</a> <span class="muted">{escape(owners(w.owners))}</span> {vendor_link(w, "Open")}</li>'
             for w in items
         )
     )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, models
 from django.db.models import Case, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
@@ -19,15 +19,19 @@ from connectors.base import Health, State
 from dashboard.integrations.models import Credential, SyncRun
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, Team, WorkItem
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 M = TypeVar("M", bound=models.Model)
-UserLike = AbstractBaseUser | AnonymousUser
+# The project's user model (AUTH_USER_MODEL is Django's default); anonymous users see nothing.
+UserLike = User | AnonymousUser
 
 
 def visible_credentials(user: UserLike) -> QuerySet[Credential]:
     """Credentials whose data ``user`` may see: their own, and shared ones granted to them."""
-    if not user.is_authenticated:
+    if isinstance(user, AnonymousUser):
         return Credential.objects.none()
-    group_ids = user.groups.values("id")  # type: ignore[union-attr]
+    group_ids = user.groups.values("id")
     return Credential.objects.filter(connector__enabled=True).filter(
         Q(owner=user) | Q(is_shared=True, share_with_everyone=True) | Q(is_shared=True, groups__in=group_ids)
     )
@@ -76,7 +80,7 @@ def visible_people(user: UserLike) -> QuerySet[Person]:
     return _visible(Person, visible_credential_ids(user))
 
 
-def visible_goals(user: UserLike) -> QuerySet[Goal]:
+def visible_goals(user: UserLike) -> QuerySet[FlaggedGoal]:
     return with_goal_flags(_visible(Goal, visible_credential_ids(user)))
 
 
@@ -84,7 +88,7 @@ def visible_key_results(user: UserLike) -> QuerySet[KeyResult]:
     return _visible(KeyResult, visible_credential_ids(user))
 
 
-def visible_work_items(user: UserLike) -> QuerySet[WorkItem]:
+def visible_work_items(user: UserLike) -> QuerySet[FlaggedWorkItem]:
     return with_work_item_flags(_visible(WorkItem, visible_credential_ids(user)))
 
 
@@ -107,15 +111,52 @@ def overdue_q(today: date | None = None) -> Q:
     return Q(due_date__isnull=False, due_date__lt=today or timezone.localdate()) & ~Q(state__in=[State.DONE, State.ARCHIVED])
 
 
-def with_goal_flags(qs: QuerySet[Goal]) -> QuerySet[Goal]:
+class GoalFlags(TypedDict):
+    is_stale: bool
+    is_overdue: bool
+
+
+class WorkItemFlags(TypedDict):
+    is_stale: bool
+    is_overdue: bool
+    is_late_start: bool
+
+
+class HasChildren(TypedDict):
+    has_children: bool
+
+
+class StateRank(TypedDict):
+    state_rank: int
+
+
+if TYPE_CHECKING:
+    # Rows of the querysets below: the model with the annotated attributes.
+    FlaggedGoal = WithAnnotations[Goal, GoalFlags]
+    FlaggedWorkItem = WithAnnotations[WorkItem, WorkItemFlags]
+    TreeTeam = WithAnnotations[Team, HasChildren]
+    RankedWorkItem = WithAnnotations[WorkItem, StateRank]
+
+
+def with_goal_flags(qs: QuerySet[Goal]) -> QuerySet[FlaggedGoal]:
     return qs.annotate(
         is_stale=models.ExpressionWrapper(stale_q(), output_field=models.BooleanField()),
         is_overdue=models.ExpressionWrapper(overdue_q(), output_field=models.BooleanField()),
     )
 
 
-def with_work_item_flags(qs: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
-    return qs.annotate(is_overdue=models.ExpressionWrapper(overdue_q(), output_field=models.BooleanField()))
+def late_start_q(today: date | None = None) -> Q:
+    """OGSM's "past its start date and not started" (any vendor's item can be late to start)."""
+    return Q(state=State.NOT_STARTED, start_date__isnull=False, start_date__lt=today or timezone.localdate())
+
+
+def with_work_item_flags(qs: QuerySet[WorkItem]) -> QuerySet[FlaggedWorkItem]:
+    # stale_at is set by the sync only for kinds whose vendor checks in (never an OGSM action).
+    return qs.annotate(
+        is_stale=models.ExpressionWrapper(stale_q(), output_field=models.BooleanField()),
+        is_overdue=models.ExpressionWrapper(overdue_q(), output_field=models.BooleanField()),
+        is_late_start=models.ExpressionWrapper(late_start_q(), output_field=models.BooleanField()),
+    )
 
 
 # -- roll-ups --------------------------------------------------------------------------------
@@ -162,7 +203,8 @@ def goal_summary(goals: QuerySet[Goal]) -> dict[str, Any]:
 
 
 def work_item_summary(items: QuerySet[WorkItem]) -> dict[str, Any]:
-    return _sum_counts(_summary_rows(items, overdue=Count("id", filter=overdue_q())), "items", ("overdue",))
+    rows = _summary_rows(items, overdue=Count("id", filter=overdue_q()), stale=Count("id", filter=stale_q()))
+    return _sum_counts(rows, "items", ("overdue", "stale"))
 
 
 def _subtree_aggregate(goals: QuerySet[Goal], function: str, column: str, output: models.Field[Any, Any]) -> Subquery:
@@ -266,7 +308,7 @@ def with_matching_goals_only(teams: QuerySet[Team], goals: QuerySet[Goal]) -> Qu
     return teams.filter(Exists(goals.filter(team__path__startswith=OuterRef("path"))))
 
 
-def with_has_children(teams: QuerySet[Team], visible: QuerySet[Team]) -> QuerySet[Team]:
+def with_has_children(teams: QuerySet[Team], visible: QuerySet[Team]) -> QuerySet[TreeTeam]:
     return teams.annotate(has_children=Exists(visible.filter(parent_id=OuterRef("pk"))))
 
 
@@ -280,7 +322,9 @@ def visible_work_items_base(user: UserLike) -> QuerySet[WorkItem]:
     return _visible(WorkItem, visible_credential_ids(user))
 
 
-def team_roots(user: UserLike, goals: QuerySet[Goal], *, vendors: list[str] | None = None, only_matching: bool = False) -> QuerySet[Team]:
+def team_roots(
+    user: UserLike, goals: QuerySet[Goal], *, vendors: list[str] | None = None, only_matching: bool = False
+) -> QuerySet[TreeTeam]:
     """Top of each visible tree: teams without a parent, or whose parent this user cannot see."""
     visible = visible_teams(user)
     roots = visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id")))
@@ -292,7 +336,7 @@ def team_roots(user: UserLike, goals: QuerySet[Goal], *, vendors: list[str] | No
     return roots.defer(*LIST_DEFER).select_related("connector").order_by("connector__name", "name", "id")
 
 
-def team_children(user: UserLike, parent_id: int, goals: QuerySet[Goal], *, only_matching: bool = False) -> QuerySet[Team]:
+def team_children(user: UserLike, parent_id: int, goals: QuerySet[Goal], *, only_matching: bool = False) -> QuerySet[TreeTeam]:
     visible = visible_teams(user)
     children = visible.filter(parent_id=parent_id)
     if only_matching:
@@ -334,15 +378,14 @@ def connector_rollups(goals: QuerySet[Goal]) -> dict[int, dict[str, Any]]:
     return result
 
 
-def attention_q(*, with_stale: bool = True) -> Q:
+def attention_q() -> Q:
     """What needs attention: off track, needs attention, stale or overdue (open items only).
 
-    Work items have no check-in cadence, so they pass ``with_stale=False``.
+    Goals and work items alike: ``stale_at`` is only ever set where the vendor checks in on that
+    kind of item, so an OGSM action (no check-ins) is never here for being stale.
     """
     open_items = ~Q(state__in=[State.DONE, State.ARCHIVED])
-    reasons = Q(health__in=[Health.OFF_TRACK, Health.NEEDS_ATTENTION]) | overdue_q()
-    if with_stale:
-        reasons |= stale_q()
+    reasons = Q(health__in=[Health.OFF_TRACK, Health.NEEDS_ATTENTION]) | overdue_q() | stale_q()
     return open_items & reasons
 
 
@@ -361,10 +404,11 @@ STATE_RANK = Case(
 
 def with_health_rank(qs: QuerySet[M]) -> QuerySet[M]:
     """Worst first: off track, needs attention, no status, on track."""
-    return qs.annotate(health_rank=HEALTH_RANK)
+    # cast: the django-stubs plugin types annotate() on a generic queryset as QuerySet[Model, M].
+    return cast("QuerySet[M]", qs.annotate(health_rank=HEALTH_RANK))
 
 
-def with_state_rank(qs: QuerySet[M]) -> QuerySet[M]:
+def with_state_rank(qs: QuerySet[WorkItem]) -> QuerySet[RankedWorkItem]:
     return qs.annotate(state_rank=STATE_RANK)
 
 
@@ -401,7 +445,8 @@ def goal_check_ins(user: UserLike, goal: Goal, limit: int = 200, *, key_result_i
 def work_item_team_names(user: UserLike, items: QuerySet[WorkItem] | list[int]) -> dict[int, list[str]]:
     """Visible team names per work item (a queryset, or ids) for a whole set, in one query."""
     through = WorkItem.teams.through
-    item_ids = items.values("id") if isinstance(items, QuerySet) else items
+    # A values("id") queryset is a one-column subquery of ids (the stubs see it as rows of dicts).
+    item_ids: QuerySet[WorkItem, Any] | list[int] = items.values("id") if isinstance(items, QuerySet) else items
     rows = (
         through.objects.filter(workitem_id__in=item_ids, team_id__in=visible_teams(user).values("id"))
         .order_by("team__name")

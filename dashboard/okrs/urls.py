@@ -14,6 +14,7 @@ urlpatterns = [
     path("goals/<int:goal_id>/", views.goal_detail, name="goal_detail"),
     path("actions/", views.actions, name="actions"),
     path("actions/export.csv", views.actions_export, name="actions_export"),
+    path("work-items/<int:item_id>/", views.work_item_detail, name="work_item_detail"),
     path("review/", views.review, name="review"),
     path("review/export.csv", views.review_export, name="review_export"),
     path("search/", views.search, name="search"),

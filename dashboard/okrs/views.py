@@ -4,21 +4,29 @@ link first, then htmx makes it lively. Teams, goals and actions live in ``views_
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.base import HEALTH_LABELS, STATE_LABELS
+from dashboard.core.http import AppRequest
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters, SearchFilters, search_q
-from dashboard.okrs.views_actions import actions, actions_export  # noqa: F401 - re-exported for urls
+from dashboard.okrs.views_actions import actions as actions  # re-exported for urls
+from dashboard.okrs.views_actions import actions_export as actions_export
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate_ids, progress_cell, render_region
-from dashboard.okrs.views_goals import goal_detail, goals, goals_export  # noqa: F401
-from dashboard.okrs.views_teams import team_children, teams, teams_export  # noqa: F401
+from dashboard.okrs.views_goals import goal_detail as goal_detail
+from dashboard.okrs.views_goals import goals as goals
+from dashboard.okrs.views_goals import goals_export as goals_export
+from dashboard.okrs.views_teams import team_children as team_children
+from dashboard.okrs.views_teams import teams as teams
+from dashboard.okrs.views_teams import teams_export as teams_export
+from dashboard.okrs.views_work_items import work_item_detail as work_item_detail
 
 log = logging.getLogger(__name__)
 ATTENTION_ON_OVERVIEW = 10
@@ -32,7 +40,7 @@ def _run_ids(request: HttpRequest) -> list[int]:
 
 
 @require_GET
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: AppRequest) -> HttpResponse:
     user = request.user
     context = page_context(request)
     run_ids = _run_ids(request)
@@ -72,7 +80,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 # -- sync now ------------------------------------------------------------------------------------
 
 
-def _sync_panel(request: HttpRequest, runs: list[Any], *, error: str = "") -> HttpResponse:
+def _sync_panel(request: AppRequest, runs: list[Any], *, error: str = "") -> HttpResponse:
     finished = all(r.is_finished for r in runs)
     context = {
         "runs": runs,
@@ -88,7 +96,7 @@ def _sync_panel(request: HttpRequest, runs: list[Any], *, error: str = "") -> Ht
 
 
 @require_POST
-def sync_now(request: HttpRequest) -> HttpResponse:
+def sync_now(request: AppRequest) -> HttpResponse:
     """Enqueue a sync of the user's own credentials; htmx then polls the runs' status."""
     user = request.user
     credentials = list(selectors.own_sync_credentials(user))
@@ -115,7 +123,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def sync_status(request: HttpRequest) -> HttpResponse:
+def sync_status(request: AppRequest) -> HttpResponse:
     """The progress partial; polled every second, answers 286 (stop polling) once all finished."""
     run_ids = _run_ids(request)
     runs = list(selectors.visible_runs(request.user, run_ids) if run_ids else selectors.unfinished_runs(request.user))
@@ -125,24 +133,24 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 # -- review: what needs attention ----------------------------------------------------------------
 
 
-def _attention_goals(request: HttpRequest, filters: GoalFilters, *, flags: bool = False) -> Any:
+def _attention_goals(request: AppRequest, filters: GoalFilters, *, flags: bool = False) -> Any:
     """Goals needing attention, worst first; ``flags`` (stale, overdue) only where rows are read
     from this query (the export): pages read their rows by id."""
     visible = selectors.visible_goals(request.user) if flags else selectors.visible_goals_base(request.user)
     return selectors.with_health_rank(filters.apply(visible.filter(selectors.attention_q()))).order_by(*WORST_FIRST)
 
 
-def _attention_work_items(request: HttpRequest, filters: GoalFilters, *, flags: bool = False) -> Any:
+def _attention_work_items(request: AppRequest, filters: GoalFilters, *, flags: bool = False) -> Any:
     items = selectors.visible_work_items(request.user) if flags else selectors.visible_work_items_base(request.user)
-    items = items.filter(selectors.attention_q(with_stale=False))
-    for name in ("vendor", "health", "owner", "q"):
+    items = items.filter(selectors.attention_q())
+    for name in ("vendor", "health", "owner", "q", "stale"):
         if name in filters.values:
             items = filters.appliers[name](filters, items, filters.values[name])
     return selectors.with_health_rank(items).order_by(*WORST_FIRST)
 
 
 @require_GET
-def review(request: HttpRequest) -> HttpResponse:
+def review(request: AppRequest) -> HttpResponse:
     user = request.user
     filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(user))
     # Ids, totals and the rendered rows come from the cache (keyed by the data versions).
@@ -181,7 +189,7 @@ def _reasons(item: Any) -> str:
 
 
 @require_GET
-def review_export(request: HttpRequest) -> HttpResponse:
+def review_export(request: AppRequest) -> StreamingHttpResponse:
     filters = GoalFilters(request.GET, path="/review/", teams=selectors.visible_teams(request.user))
     goal_rows = _attention_goals(request, filters, flags=True).select_related("team").iterator(chunk_size=1000)
     item_rows = _attention_work_items(request, filters, flags=True).iterator(chunk_size=1000)
@@ -201,7 +209,7 @@ def review_export(request: HttpRequest) -> HttpResponse:
 # -- search across vendors -----------------------------------------------------------------------
 
 
-def _search_sets(request: HttpRequest, filters: SearchFilters, text: str) -> dict[str, Any]:
+def _search_sets(request: AppRequest, filters: SearchFilters, text: str) -> dict[str, Any]:
     user = request.user
     where = search_q(text)
     light = (*selectors.LIST_DEFER, "description")
@@ -219,7 +227,7 @@ def _search_sets(request: HttpRequest, filters: SearchFilters, text: str) -> dic
 
 
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AppRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:200]
     filters = SearchFilters(request.GET, path="/search/")
     context = page_context(request)
@@ -243,7 +251,9 @@ def search(request: HttpRequest) -> HttpResponse:
             return render_rows(lists.in_order(source(), found_ids[name][:SEARCH_LIMIT]))
 
         context["result_rows"] = {
-            name: cache.cached_html(request.user, f"search:{name}-rows", found_ids[name][:SEARCH_LIMIT], lambda name=name: html(name))
+            name: cache.cached_html(
+                request.user, f"search:{name}-rows", found_ids[name][:SEARCH_LIMIT], cast("Callable[[], str]", lambda name=name: html(name))
+            )
             for name in rows_of
         }
         context["found"] = sum(len(v) for v in context["results"].values())
@@ -255,7 +265,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def search_export(request: HttpRequest) -> HttpResponse:
+def search_export(request: AppRequest) -> StreamingHttpResponse:
     text = request.GET.get("q", "").strip()[:200]
     filters = SearchFilters(request.GET, path="/search/")
     header = ["type", "vendor", "title", "parent", "owners", "health", "vendor_status", "state", "progress", "due_date", "url"]

@@ -3,14 +3,15 @@ table grouped by state, with overdue highlighting."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from connectors.base import STATE_LABELS
+from dashboard.core.http import AppRequest
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import WorkItemFilters
 from dashboard.okrs.models import WorkItem
@@ -20,16 +21,16 @@ BOARD_PER_COLUMN = 20
 BOARD_STATES = ["not_started", "active", "paused", "done", "archived"]
 
 
-def _filtered(request: HttpRequest, *, flags: bool = False) -> tuple[WorkItemFilters, QuerySet[WorkItem]]:
-    """The filtered items; ``flags`` (overdue) only where rows are read from this query (the
-    export): the page reads its rows by id."""
+def _filtered(request: AppRequest, *, flags: bool = False) -> tuple[WorkItemFilters, QuerySet[WorkItem]]:
+    """The filtered items; ``flags`` (stale, overdue, late start) only where rows are read from
+    this query (the export): the page reads its rows by id."""
     filters = WorkItemFilters(request.GET, path="/actions/", teams=selectors.visible_teams(request.user))
     items = selectors.visible_work_items(request.user) if flags else selectors.visible_work_items_base(request.user)
     return filters, filters.apply(items)
 
 
 @require_GET
-def actions(request: HttpRequest) -> HttpResponse:
+def actions(request: AppRequest) -> HttpResponse:
     user = request.user
     filters, items = _filtered(request)
     view = request.GET.get("view", "table")
@@ -93,16 +94,20 @@ def _with_view(filters: WorkItemFilters, view: str) -> str:
 
 
 @require_GET
-def actions_export(request: HttpRequest) -> HttpResponse:
+def actions_export(request: AppRequest) -> StreamingHttpResponse:
     _filters, items = _filtered(request, flags=True)
-    ordered = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
+    ranked = selectors.with_state_rank(items).order_by("state_rank", F("due_date").asc(nulls_last=True), "title", "id")
+    # flags=True: the items come from visible_work_items(), which annotates is_stale and is_overdue.
+    ordered = cast("QuerySet[selectors.FlaggedWorkItem]", ranked)
     team_names = selectors.work_item_team_names(request.user, items)
 
     def rows() -> Any:
         for w in ordered.iterator(chunk_size=1000):
             yield [w.vendor, w.kind, w.external_id, w.title, "; ".join(team_names.get(w.pk, [])), ", ".join(w.owners), w.state,
-                   w.health, w.vendor_status, progress_cell(w.progress), w.due_date or "", w.is_overdue, w.url]  # fmt: skip
+                   w.health, w.vendor_status, progress_cell(w.progress), w.due_date or "", w.is_overdue, w.url,
+                   ", ".join(w.involved or []), "; ".join(str(s) for s in w.strategy_external_ids or []), w.outcome or "", w.is_stale]  # fmt: skip
 
+    # New columns go at the end: scripts read the existing ones by position.
     header = ["vendor", "kind", "external_id", "title", "teams", "owners", "state", "health", "vendor_status", "progress",
-              "due_date", "overdue", "url"]  # fmt: skip
+              "due_date", "overdue", "url", "involved", "strategies", "outcome", "stale"]  # fmt: skip
     return csv_response("okrhub-actions.csv", header, rows())

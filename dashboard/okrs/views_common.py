@@ -35,7 +35,7 @@ def page_context(request: HttpRequest) -> dict[str, Any]:
     return {"freshness": selectors.freshness(request.user), "queue_down": not queue_reachable()}
 
 
-def paginate_ids(request: HttpRequest, qs: QuerySet[Any], cache_as: str, per_page: int = PER_PAGE) -> Page:
+def paginate_ids(request: HttpRequest, qs: QuerySet[Any], cache_as: str, per_page: int = PER_PAGE) -> Page[int]:
     """Page ``?page=N`` of ``qs`` as ids (the views read and render the rows, cached, from
     them); out-of-range or junk numbers give the nearest real page, not an error (as
     ``Paginator.get_page``).

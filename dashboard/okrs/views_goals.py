@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dashboard.core.http import AppRequest
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters
 from dashboard.okrs.models import Goal, ProgressSnapshot
@@ -28,7 +29,7 @@ DETAIL_SNAPSHOT_WEEKS = 26
 KEY_RESULT_SNAPSHOT_WEEKS = 12  # what the lists' sparklines show
 
 
-def _filtered_goals(request: HttpRequest, *, flags: bool = False) -> tuple[GoalFilters, str, QuerySet[Goal]]:
+def _filtered_goals(request: AppRequest, *, flags: bool = False) -> tuple[GoalFilters, str, QuerySet[Goal]]:
     """Filters, sort and the sorted goals; ``flags`` (stale, overdue) only where rows are read
     from this query (the export): the page reads its rows by id."""
     user = request.user
@@ -42,7 +43,7 @@ def _filtered_goals(request: HttpRequest, *, flags: bool = False) -> tuple[GoalF
 
 
 @require_GET
-def goals(request: HttpRequest) -> HttpResponse:
+def goals(request: AppRequest) -> HttpResponse:
     filters, sort, qs = _filtered_goals(request)
     page = paginate_ids(request, qs, "goals")
     ids = list(page.object_list)
@@ -66,9 +67,10 @@ def goals(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def goals_export(request: HttpRequest) -> HttpResponse:
-    _filters, _sort, qs = _filtered_goals(request, flags=True)
-    qs = qs.select_related("team")
+def goals_export(request: AppRequest) -> StreamingHttpResponse:
+    _filters, _sort, filtered = _filtered_goals(request, flags=True)
+    # flags=True: the goals come from visible_goals(), which annotates is_stale and is_overdue.
+    qs = cast("QuerySet[selectors.FlaggedGoal]", filtered).select_related("team")
 
     def rows() -> Any:
         for g in qs.iterator(chunk_size=1000):
@@ -100,7 +102,7 @@ def _detail_snapshots(goal: Goal, key_results: list[Any]) -> list[ProgressSnapsh
 
 
 @require_GET
-def goal_detail(request: HttpRequest, goal_id: int) -> HttpResponse:
+def goal_detail(request: AppRequest, goal_id: int) -> HttpResponse:
     # What the page shows of the goal comes from the cache (keyed by the user's data versions).
     data = cache.cached(request.user, "goal-detail", goal_id, lambda: _detail_data(request.user, goal_id))
     if data is None:

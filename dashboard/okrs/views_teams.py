@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from dashboard.core.http import AppRequest
 from dashboard.integrations.models import Connector
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import TreeFilters
@@ -17,11 +18,19 @@ from dashboard.okrs.views_common import csv_response, empty_state, page_context,
 MAX_ROWS = 300  # a level wider than this is cut, with a note pointing at the filters
 
 
-def _filters(request: HttpRequest) -> TreeFilters:
+class _TreeOptions(TypedDict):
+    """The keyword arguments of ``rows.tree_items`` shared by a page's levels."""
+
+    child_query: str
+    truncated: bool
+    max_rows: int
+
+
+def _filters(request: AppRequest) -> TreeFilters:
     return TreeFilters(request.GET, path="/teams/", teams=selectors.visible_teams(request.user))
 
 
-def _goals(request: HttpRequest, filters: TreeFilters) -> Any:
+def _goals(request: AppRequest, filters: TreeFilters) -> Any:
     goals = selectors.visible_goals_base(request.user)
     # The team filter picks the subtree shown; roll-ups inside it stay whole.
     for name in ("vendor", "health", "owner", "stale"):
@@ -31,7 +40,7 @@ def _goals(request: HttpRequest, filters: TreeFilters) -> Any:
 
 
 @require_GET
-def teams(request: HttpRequest) -> HttpResponse:
+def teams(request: AppRequest) -> HttpResponse:
     user = request.user
     filters = _filters(request)
     goals = _goals(request, filters)
@@ -75,7 +84,7 @@ def teams(request: HttpRequest) -> HttpResponse:
             tree["roots"].append(team)
     child_query = filters.querystring(keep_extra=False)
     # The page says once, below the trees, that a level was cut; lazily loaded levels say it in their list.
-    rows_options = {"child_query": child_query, "truncated": False, "max_rows": MAX_ROWS}
+    rows_options: _TreeOptions = {"child_query": child_query, "truncated": False, "max_rows": MAX_ROWS}
     for tree in trees:
         tree["roots_html"] = rows.tree_items(tree["roots"], level=1, **rows_options)
     if focus is not None:
@@ -105,7 +114,7 @@ def _teams_by_id(found: list[tuple[int, bool]], rollups: dict[int, dict[str, Any
 
 
 @require_GET
-def team_children(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_children(request: AppRequest, team_id: int) -> HttpResponse:
     """The children of one team, as tree rows: what htmx loads when a row is expanded."""
     if not selectors.visible_teams(request.user).filter(pk=team_id).exists():
         raise Http404("No such team.")  # another member's team answers like a missing one
@@ -133,7 +142,7 @@ def team_children(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @require_GET
-def teams_export(request: HttpRequest) -> HttpResponse:
+def teams_export(request: AppRequest) -> StreamingHttpResponse:
     """Every visible team (in the filtered trees) with its roll-ups, one row each."""
     user = request.user
     filters = _filters(request)

@@ -9,7 +9,7 @@ it); a plain POST gets the real status code, or a redirect after success.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ class WritePage:
     local: Any  # the local row (or anything the snapshot function understands)
     snapshot: Callable[[Any], dict[str, Any]]
     fetch: Callable[[Any], Any] | None  # connector -> fresh vendor record
-    make_form: Callable[[Any, Any, Mapping[str, Any] | None], forms.Form]  # (data, record, initial)
+    make_form: Callable[[Any, Any, MutableMapping[str, Any] | None], forms.Form]  # (data, record, initial)
     spec: Callable[[forms.Form], writes.WriteSpec]
     labels: Mapping[str, str] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
@@ -46,7 +46,7 @@ class WritePage:
 
 def is_htmx(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    return bool(htmx and not htmx.boosted)
 
 
 def _status(request: HttpRequest, status: int) -> int:

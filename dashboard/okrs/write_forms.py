@@ -4,7 +4,7 @@ errors are added to the same forms by ``add_vendor_errors``."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -27,11 +27,11 @@ class ActionForm(forms.Form):
         choices = list(OGSM_STATUSES)
         if current_status and current_status not in dict(choices):
             choices.append((current_status, f"{current_status} (custom)"))  # keep a tenant's own status
-        self.fields["status"].choices = choices
+        cast(forms.ChoiceField, self.fields["status"]).choices = choices
         lights = list(TRAFFIC_LIGHTS)
         if current_light and current_light not in dict(lights):
             lights.append((current_light, f"{current_light.title()} (as set in OGSM)"))  # e.g. "yellow", "amber"
-        self.fields["traffic_light"].choices = lights
+        cast(forms.ChoiceField, self.fields["traffic_light"]).choices = lights
 
 
 class ActionCreateForm(ActionForm):
@@ -41,7 +41,7 @@ class ActionCreateForm(ActionForm):
 
     def __init__(self, *args: Any, canvases: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["canvas"].choices = list(canvases)
+        cast(forms.ChoiceField, self.fields["canvas"]).choices = list(canvases)
 
 
 class GoalCheckInForm(forms.Form):
@@ -81,7 +81,7 @@ class TaskStatusForm(forms.Form):
 
     def __init__(self, *args: Any, choices: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = list(choices)
+        cast(forms.ChoiceField, self.fields["status"]).choices = list(choices)
 
 
 class MembershipForm(forms.Form):

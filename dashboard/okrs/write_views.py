@@ -4,17 +4,19 @@ see (404 otherwise), describes its form as a ``WritePage`` and lets ``write_flow
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from connectors.base import ConnectorError, WorkItemKind
 from dashboard.accounts.roles import admin_required
+from dashboard.core.http import AppRequest
 from dashboard.core.logging import scrub_text
 from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Connector
@@ -52,7 +54,7 @@ def _cd(form: forms.Form, name: str, default: Any = None) -> Any:
 # -- OGSM actions ------------------------------------------------------------------------------
 
 
-def _action(request: HttpRequest, pk: int) -> Any:
+def _action(request: AppRequest, pk: int) -> Any:
     items = selectors.visible_work_items(request.user).filter(vendor="ogsm", kind=WorkItemKind.ACTION)
     return get_object_or_404(items.select_related("connector"), pk=pk)
 
@@ -62,12 +64,12 @@ def _action_values(form: forms.Form) -> dict[str, Any]:
 
 
 @GET_POST
-def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def action_edit(request: AppRequest, pk: int) -> HttpResponse:
     item = _action(request, pk)
 
     def make_form(data: Any, record: Any, initial: Any) -> forms.Form:
         raw = record.raw if isinstance(record.raw, dict) else {}
-        light = raw.get("traffic_light") if isinstance(raw.get("traffic_light"), str) else ""
+        light = cast(str, raw.get("traffic_light")) if isinstance(raw.get("traffic_light"), str) else ""
         if data is not None:  # keep what the user chose valid even if it is a vendor-only spelling
             light = data.get("traffic_light") or light
         status = (initial or {}).get("status") or record.vendor_status or ""
@@ -89,7 +91,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def action_new(request: HttpRequest) -> HttpResponse:
+def action_new(request: AppRequest) -> HttpResponse:
     connectors = Connector.objects.filter(vendor="ogsm", enabled=True, credentials__in=selectors.visible_credential_ids(request.user))
     connectors = connectors.distinct().order_by("name")
     chosen = request.GET.get("connector") or request.POST.get("connector")
@@ -123,7 +125,7 @@ def action_new(request: HttpRequest) -> HttpResponse:
 
 
 @GET_POST
-def action_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def action_delete(request: AppRequest, pk: int) -> HttpResponse:
     item = _action(request, pk)
     page = WritePage(
         template="writes/action_delete.html",
@@ -145,7 +147,7 @@ def action_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def goal_check_in(request: HttpRequest, pk: int) -> HttpResponse:
+def goal_check_in(request: AppRequest, pk: int) -> HttpResponse:
     goal = get_object_or_404(selectors.visible_goals(request.user).filter(vendor="operately").select_related("connector"), pk=pk)
 
     def make_form(data: Any, record: Any, initial: Any) -> forms.Form:
@@ -176,7 +178,7 @@ def goal_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def project_check_in(request: HttpRequest, pk: int) -> HttpResponse:
+def project_check_in(request: AppRequest, pk: int) -> HttpResponse:
     items = selectors.visible_work_items(request.user).filter(vendor="operately", kind=WorkItemKind.PROJECT)
     project = get_object_or_404(items.select_related("connector"), pk=pk)
     page = WritePage(
@@ -194,7 +196,7 @@ def project_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def key_result_value(request: HttpRequest, pk: int) -> HttpResponse:
+def key_result_value(request: AppRequest, pk: int) -> HttpResponse:
     items = selectors.visible_key_results(request.user).filter(vendor="operately").select_related("connector", "goal")
     kr = get_object_or_404(items, pk=pk)
     page = WritePage(
@@ -213,7 +215,7 @@ def key_result_value(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def task_status(request: HttpRequest, pk: int) -> HttpResponse:
+def task_status(request: AppRequest, pk: int) -> HttpResponse:
     items = selectors.visible_work_items(request.user).filter(vendor="operately", kind=WorkItemKind.TASK)
     task = get_object_or_404(items.select_related("connector", "parent"), pk=pk)
     project_raw = task.parent.raw if task.parent and isinstance(task.parent.raw, dict) else None
@@ -244,7 +246,7 @@ def task_status(request: HttpRequest, pk: int) -> HttpResponse:
 # -- North memberships ---------------------------------------------------------------------------
 
 
-def _north_team(request: HttpRequest, pk: int) -> Any:
+def _north_team(request: AppRequest, pk: int) -> Any:
     return get_object_or_404(selectors.visible_teams(request.user).filter(vendor="north").select_related("connector"), pk=pk)
 
 
@@ -272,7 +274,7 @@ def _member_rows(members: list[Any], disabled: bool) -> list[dict[str, Any]]:
 
 
 @GET_POST
-def team_members(request: HttpRequest, pk: int) -> HttpResponse:
+def team_members(request: AppRequest, pk: int) -> HttpResponse:
     """The team's members with their membership type; each row changes one membership."""
     team = _north_team(request, pk)
     access = writes.write_access(request.user, team.connector, scope=NORTH_MEMBERSHIP_SCOPE)
@@ -286,7 +288,9 @@ def team_members(request: HttpRequest, pk: int) -> HttpResponse:
         spec = ops.membership_type_spec(team, user_id, name, _cd(form, "type", ""))
         try:
             if access.allowed and not form.is_valid():
-                raise writes.WriteFailed("Choose a membership type.", outcome="rejected", field_errors=dict(form.errors))
+                # cast: an ErrorList yields its messages as str (its __getitem__ unwraps each ValidationError).
+                errors = cast("dict[str, Sequence[str]]", dict(form.errors))
+                raise writes.WriteFailed("Choose a membership type.", outcome="rejected", field_errors=errors)
             result = writes.perform(request.user, access, spec, version=request.POST.get("version", ""))
             context["success"] = f"North accepted the change: {result.summary}."
             if not is_htmx(request):
@@ -308,7 +312,7 @@ def team_members(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @GET_POST
-def member_remove(request: HttpRequest, pk: int, user_id: str) -> HttpResponse:
+def member_remove(request: AppRequest, pk: int, user_id: str) -> HttpResponse:
     """Confirm, then remove one membership (the root team: from every team)."""
     team = _north_team(request, pk)
     access = writes.write_access(request.user, team.connector, scope=NORTH_MEMBERSHIP_SCOPE)
@@ -345,7 +349,7 @@ def member_remove(request: HttpRequest, pk: int, user_id: str) -> HttpResponse:
 
 
 @admin_required
-def audit(request: HttpRequest) -> HttpResponse:
+def audit(request: AppRequest) -> HttpResponse:
     entries = AuditLog.objects.all()
     vendor = request.GET.get("vendor", "")
     outcome = request.GET.get("outcome", "")

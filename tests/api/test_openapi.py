@@ -27,6 +27,7 @@ PATHS = {
     "/api/v1/goals/{goal_id}": {"get"},
     "/api/v1/key-results": {"get"},
     "/api/v1/work-items": {"get"},
+    "/api/v1/work-items/{item_id}": {"get"},
     "/api/v1/people": {"get"},
     "/api/v1/sync-runs": {"get"},
     "/api/v1/sync": {"post"},
@@ -42,7 +43,7 @@ def test_openapi_document_describes_every_endpoint_and_filter(db: None) -> None:
     goal_params = {p["name"] for p in document["paths"]["/api/v1/goals"]["get"]["parameters"]}
     assert {"limit", "offset", "vendor", "connector", "team", "owner", "health", "state", "stale", "overdue", "q"} <= goal_params
     work_params = {p["name"] for p in document["paths"]["/api/v1/work-items"]["get"]["parameters"]}
-    assert {"limit", "offset", "vendor", "connector", "team", "owner", "health", "state", "overdue", "q", "kind"} <= work_params
+    assert {"limit", "offset", "vendor", "connector", "team", "owner", "health", "state", "overdue", "stale", "q", "kind"} <= work_params
     schemas = document["components"]["schemas"]
     assert schemas["Health"]["enum"] == ["on_track", "needs_attention", "off_track", "unknown"]
     assert set(schemas["GoalPage"]["properties"]) == {"count", "next", "previous", "results"}

@@ -125,7 +125,9 @@ def test_overview_counts_attention_and_connections(client, tree, north):
 
 
 def test_overview_without_connection_teaches_to_connect(client, member):
-    html = client.get("/").content.decode()
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
     assert 'data-empty="no_connection"' in html and 'href="/connections/"' in html
     assert "Sync now" not in html
 
@@ -199,11 +201,13 @@ def test_goal_list_shows_krs_health_side_by_side_staleness_and_sparkline(client,
         ("stale=1", ["Ship the"], ["Keep the lights on"]),
         ("overdue=1", ["Ship the"], ["Hire two"]),
         ("q=lights", ["Keep the lights on"], ["Ship the"]),
-        ("vendor=ogsm", [], ["Ship the", "Keep the lights on"]),
+        ("vendor=ogsm", ['data-empty="no_match"'], ["Ship the", "Keep the lights on"]),
     ],
 )
 def test_goal_filters(client, tree, query, present, absent):
-    html = client.get(f"/goals/?{query}", **HX).content.decode()
+    response = client.get(f"/goals/?{query}", **HX)
+    assert response.status_code == 200
+    html = response.content.decode()
     assert not is_full_page(html)
     for text in present:
         assert text in html
@@ -244,13 +248,18 @@ def test_goal_detail_of_an_invisible_goal_is_404(client, tree):
     hidden = GoalFactory(connector=other.connector, title="Secret plan")
     see(other, hidden)
     assert client.get(f"/goals/{hidden.pk}/").status_code == 404
-    assert "Secret plan" not in client.get("/goals/").content.decode()
+    listing = client.get("/goals/")
+    assert listing.status_code == 200 and "Keep the lights on" in listing.content.decode()  # mia's own goals are listed
+    assert "Secret plan" not in listing.content.decode()
 
 
 def test_vendor_urls_that_are_not_http_are_not_links(client, tree):
     tree["good"].url = "javascript:alert(1)"
     tree["good"].save()
-    html = client.get("/goals/").content.decode()
+    response = client.get("/goals/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Keep the lights on" in html and 'href="https://north.example/goals/1"' in html  # the goal shows; http links stay
     assert "javascript:alert(1)" not in html
 
 
@@ -322,7 +331,19 @@ def test_other_users_data_never_shows(client, tree):
     team = TeamFactory(connector=otto_cred.connector, name="Otto's space")
     goal = GoalFactory(connector=otto_cred.connector, team=team, title="Otto's private goal", health="off_track")
     see(otto_cred, team, goal)
-    for url in ["/", "/teams/", "/goals/", "/review/", "/search/?q=otto", "/goals/export.csv", "/teams/export.csv"]:
+    # Each page shows mia's own data (the control), never Otto's.
+    own = {
+        "/": b"Ship the",
+        "/teams/": b"Company",
+        "/goals/": b"Keep the lights on",
+        "/review/": b"Ship the",
+        "/search/?q=otto": b'data-empty="no_match"',
+        "/goals/export.csv": b"Keep the lights on",
+        "/teams/export.csv": b"Company",
+    }
+    for url, mine in own.items():
         response = client.get(url)
+        assert response.status_code == 200, url
         body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert mine in body, url
         assert b"Otto" not in body, url

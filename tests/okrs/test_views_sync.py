@@ -7,10 +7,13 @@ import pytest
 from django.test import Client
 from django.utils.html import escape
 
+from connectors.base import Kind
 from dashboard.integrations.models import SyncRun
 from dashboard.integrations.services.sync import run_sync
 from dashboard.okrs.models import Goal
 from tests.factories import ConnectorFactory, CredentialFactory, UserFactory
+from tests.reliability.helpers import text_of
+from tests.sandbox_state import sandbox_titles
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +28,21 @@ def member(client):
 
 
 @pytest.fixture
-def ogsm_credential(sandbox_factory, member):
-    sandbox, server = sandbox_factory("ogsm", seed=3, size="small")
+def ogsm_sandbox(sandbox_factory):
+    return sandbox_factory("ogsm", seed=3, size="small")
+
+
+@pytest.fixture
+def ogsm_credential(ogsm_sandbox, member):
+    sandbox, server = ogsm_sandbox
     connector = ConnectorFactory(vendor="ogsm", name="OGSM (sandbox)", base_url=server.url)
     return CredentialFactory(owner=member, connector=connector, secret=dict(sandbox.credentials[0].secret))
 
 
-def test_sync_now_polls_until_the_run_finishes_then_stops_with_286(client, member, ogsm_credential, django_capture_on_commit_callbacks):
+def test_sync_now_polls_until_the_run_finishes_then_stops_with_286(
+    client, member, ogsm_sandbox, ogsm_credential, django_capture_on_commit_callbacks
+):
+    sandbox, _server = ogsm_sandbox
     other = CredentialFactory(owner=UserFactory(username="otto"))  # someone else's: never synced by mia
     with django_capture_on_commit_callbacks(execute=False) as callbacks:  # no broker: we run the sync ourselves
         response = client.post("/sync/now/", **HX)
@@ -53,12 +64,18 @@ def test_sync_now_polls_until_the_run_finishes_then_stops_with_286(client, membe
     assert "every 1s" not in body and "Sync finished" in body and 'data-percent="100"' in body
 
     # the synced sandbox data now fills the overview, teams and goals pages
-    overview = client.get("/", **HX).content.decode()
-    assert "data-empty" not in overview
+    held = sandbox_titles(sandbox)
+    overview = client.get("/", **HX)
+    assert overview.status_code == 200
+    summary = text_of(overview)
+    assert "data-empty" not in overview.content.decode() and "Goals by health" in summary
+    assert f"· {len(held[Kind.GOAL])} goals" in summary, summary[:400]  # every goal the vendor holds
     first = Goal.objects.filter(connector=ogsm_credential.connector).order_by("title", "id").first()
-    assert first is not None
-    assert escape(first.title) in client.get("/goals/?vendor=ogsm&sort=title").content.decode()
-    assert "OGSM (sandbox)" in client.get("/teams/").content.decode()
+    assert first is not None and first.title == held[Kind.GOAL][first.external_id]
+    goals_page = client.get("/goals/?vendor=ogsm&sort=title")
+    assert goals_page.status_code == 200 and escape(first.title) in goals_page.content.decode()
+    teams_page = client.get("/teams/")
+    assert teams_page.status_code == 200 and "OGSM (sandbox)" in teams_page.content.decode()
 
 
 def test_sync_now_without_javascript_redirects_to_the_overview_with_the_runs(client, ogsm_credential, django_capture_on_commit_callbacks):
@@ -66,13 +83,15 @@ def test_sync_now_without_javascript_redirects_to_the_overview_with_the_runs(cli
         response = client.post("/sync/now/")
     run = SyncRun.objects.get(credential=ogsm_credential)
     assert response.status_code == 302 and response["Location"] == f"/?run={run.pk}"
-    page = client.get(response["Location"]).content.decode()
-    assert f'data-run="{run.pk}"' in page
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and f'data-run="{run.pk}"' in page.content.decode()
 
 
 def test_sync_now_with_nothing_to_sync_says_what_to_do(client, member):
-    body = client.post("/sync/now/", **HX).content.decode()
-    assert "no connection of your own" in body and "Connections" in body
+    response = client.post("/sync/now/", **HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and not SyncRun.objects.exists()
+    assert "You have no connection of your own to sync yet. Connect one under Connections." in body
 
 
 def test_sync_now_needs_post_and_a_csrf_token(member, ogsm_credential):
@@ -85,6 +104,15 @@ def test_sync_now_needs_post_and_a_csrf_token(member, ogsm_credential):
 
 def test_status_of_someone_elses_run_is_not_shown(client, member):
     other = CredentialFactory(owner=UserFactory(username="otto"))
-    run = SyncRun.objects.create(credential=other, status="running")
-    body = client.get(f"/sync/status/?run={run.pk}", **HX).content.decode()
-    assert f'data-run="{run.pk}"' not in body
+    theirs = SyncRun.objects.create(credential=other, status="running")
+    mine = SyncRun.objects.create(credential=CredentialFactory(owner=member), status="running")
+    response = client.get(f"/sync/status/?run={theirs.pk}&run={mine.pk}", **HX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="sync-panel"' in body and f'data-run="{mine.pk}"' in body  # the panel, with mia's own run
+    assert f'data-run="{theirs.pk}"' not in body
+    assert f"run={theirs.pk}" not in body  # nor is it polled for
+
+    alone = client.get(f"/sync/status/?run={theirs.pk}", **HX)
+    assert alone.status_code == 200 and 'id="sync-panel"' in alone.content.decode()
+    assert "data-run=" not in alone.content.decode() and 'hx-trigger="every 1s"' not in alone.content.decode()

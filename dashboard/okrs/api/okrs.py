@@ -13,9 +13,10 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest
-from ninja import Path, Query, Router
+from ninja import Query, Router
+from ninja.params import functions as param  # typed param functions: ninja.Path is an Annotated alias to mypy
 
-from dashboard.okrs import selectors
+from dashboard.okrs import selectors, work_item_selectors
 from dashboard.okrs.api import schemas
 from dashboard.okrs.api.errors import bad_parameter, not_found
 from dashboard.okrs.api.params import (
@@ -31,7 +32,7 @@ from dashboard.okrs.api.params import (
     owner_q,
     paginate,
 )
-from dashboard.okrs.models import Goal, KeyResult, Person, Team, WorkItem
+from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, ProgressSnapshot, Team, WorkItem
 
 router = Router(tags=["OKRs"])
 ERRORS: dict[int, Any] = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 404: schemas.ErrorOut, 429: schemas.ErrorOut}
@@ -149,6 +150,54 @@ def _goal(goal: Goal) -> dict[str, Any]:
     }
 
 
+def _check_in(c: CheckIn) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "external_id": c.external_id,
+        "subject_kind": c.subject_kind,
+        "key_result_id": c.key_result_id,
+        "created_at": c.created_at,
+        "author": c.author,
+        "value": c.value,
+        "progress": c.progress,
+        "health": c.health,
+        "vendor_status": c.vendor_status,
+        "comment": c.comment,
+    }
+
+
+def _snapshot(s: ProgressSnapshot) -> dict[str, Any]:
+    return {"taken_at": s.taken_at, "progress": s.progress, "health": s.health}
+
+
+def _work_item(w: WorkItem) -> dict[str, Any]:
+    return {
+        "id": w.pk,
+        "vendor": w.vendor,
+        "connector": w.connector.name,
+        "external_id": w.external_id,
+        "kind": w.kind,
+        "title": w.title,
+        "team": _team_ref(w.visible_teams[0] if w.visible_teams else None),  # type: ignore[attr-defined]
+        "goal": _goal_ref(w.goal),
+        "owners": list(w.owners or []),
+        "health": w.health,
+        "vendor_status": w.vendor_status,
+        "state": w.state,
+        "progress": w.progress,
+        "start_date": w.start_date,
+        "due_date": w.due_date,
+        "is_overdue": bool(w.is_overdue),  # type: ignore[attr-defined]
+        "url": w.url or None,
+        "outcome": w.outcome or None,
+        "involved": [str(name) for name in w.involved or []],
+        "strategy_ids": [str(s) for s in w.strategy_external_ids or []],
+        "is_stale": bool(w.is_stale),  # type: ignore[attr-defined]
+        "is_late_start": bool(w.is_late_start),  # type: ignore[attr-defined]
+        "last_check_in_at": w.last_check_in_at,
+    }
+
+
 # -- querysets ---------------------------------------------------------------------------------
 
 
@@ -169,6 +218,18 @@ def _goals(request: HttpRequest) -> QuerySet[Goal]:
             Prefetch("team", queryset=_team_refs(request)),
             Prefetch("parent", queryset=_goal_refs(request)),
             Prefetch("key_results", queryset=key_results),
+        )
+        .order_by("id")
+    )
+
+
+def _work_items(request: HttpRequest) -> QuerySet[WorkItem]:
+    return (
+        selectors.visible_work_items(request.user)
+        .select_related("connector")
+        .prefetch_related(
+            Prefetch("teams", queryset=_team_refs(request).order_by("id"), to_attr="visible_teams"),
+            Prefetch("goal", queryset=_goal_refs(request)),
         )
         .order_by("id")
     )
@@ -232,7 +293,7 @@ def list_goals(request: HttpRequest, filters: Query[GoalFilters]) -> dict[str, A
 
 
 @router.get("/goals/{goal_id}", response={200: schemas.GoalDetailOut, **ERRORS}, summary="One goal with its check-ins and history")
-def get_goal(request: HttpRequest, goal_id: int = Path(..., ge=1, le=MAX_ID)) -> dict[str, Any]:
+def get_goal(request: HttpRequest, goal_id: int = param.Path(..., ge=1, le=MAX_ID)) -> dict[str, Any]:
     goal = _goals(request).filter(pk=goal_id).first()
     if goal is None:
         raise not_found("Goal", goal_id)
@@ -243,25 +304,8 @@ def get_goal(request: HttpRequest, goal_id: int = Path(..., ge=1, le=MAX_ID)) ->
         .order_by("-created_at", "-id")
     )
     data = _goal(goal)
-    data["check_ins"] = [
-        {
-            "id": c.pk,
-            "external_id": c.external_id,
-            "subject_kind": c.subject_kind,
-            "key_result_id": c.key_result_id,
-            "created_at": c.created_at,
-            "author": c.author,
-            "value": c.value,
-            "progress": c.progress,
-            "health": c.health,
-            "vendor_status": c.vendor_status,
-            "comment": c.comment,
-        }
-        for c in check_ins
-    ]
-    data["history"] = [
-        {"taken_at": s.taken_at, "progress": s.progress, "health": s.health} for s in goal.snapshots.order_by("taken_at", "id")
-    ]
+    data["check_ins"] = [_check_in(c) for c in check_ins]
+    data["history"] = [_snapshot(s) for s in goal.snapshots.order_by("taken_at", "id")]
     return data
 
 
@@ -284,18 +328,9 @@ def list_key_results(request: HttpRequest, filters: Query[KeyResultFilters]) -> 
     "/work-items", response={200: schemas.WorkItemPage, **ERRORS}, summary="Work items: initiatives, projects, milestones, tasks, actions"
 )
 def list_work_items(request: HttpRequest, filters: Query[WorkItemFilters]) -> dict[str, Any]:
-    qs = (
-        selectors.visible_work_items(request.user)
-        .select_related("connector")
-        .prefetch_related(
-            Prefetch("teams", queryset=_team_refs(request).order_by("id"), to_attr="visible_teams"),
-            Prefetch("goal", queryset=_goal_refs(request)),
-        )
-        .order_by("id")
-    )
-    qs = _vendor_filters(qs, filters, text_fields=("title",))
+    qs = _vendor_filters(_work_items(request), filters, text_fields=("title",))
     if filters.owner and filters.owner.strip():
-        qs = qs.filter(owner_q(filters.owner))
+        qs = qs.filter(owner_q(filters.owner))  # owners only: involved people are not owners
     if filters.health:
         qs = qs.filter(health=filters.health.value)
     if filters.state:
@@ -310,32 +345,24 @@ def list_work_items(request: HttpRequest, filters: Query[WorkItemFilters]) -> di
         _check_visible_goal(request, filters.goal)
         qs = qs.filter(goal_id=filters.goal)
     qs = _flag_filter(qs, selectors.overdue_q(), filters.overdue)
+    qs = _flag_filter(qs, selectors.stale_q(), filters.stale)
+    return paginate(request, qs, filters, lambda items: [_work_item(w) for w in items])
 
-    def serialize(items: Iterable[WorkItem]) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": w.pk,
-                "vendor": w.vendor,
-                "connector": w.connector.name,
-                "external_id": w.external_id,
-                "kind": w.kind,
-                "title": w.title,
-                "team": _team_ref(w.visible_teams[0] if w.visible_teams else None),  # type: ignore[attr-defined]
-                "goal": _goal_ref(w.goal),
-                "owners": list(w.owners or []),
-                "health": w.health,
-                "vendor_status": w.vendor_status,
-                "state": w.state,
-                "progress": w.progress,
-                "start_date": w.start_date,
-                "due_date": w.due_date,
-                "is_overdue": bool(w.is_overdue),  # type: ignore[attr-defined]
-                "url": w.url or None,
-            }
-            for w in items
-        ]
 
-    return paginate(request, qs, filters, serialize)
+@router.get(
+    "/work-items/{item_id}",
+    response={200: schemas.WorkItemDetailOut, **ERRORS},
+    summary="One work item with its check-ins (North initiative events, Operately project check-ins) and history",
+)
+def get_work_item(request: HttpRequest, item_id: int = param.Path(..., ge=1, le=MAX_ID)) -> dict[str, Any]:
+    item = _work_items(request).filter(pk=item_id).first()
+    if item is None:
+        raise not_found("Work item", item_id)
+    data = _work_item(item)
+    # Check-ins and snapshots follow their subject: whoever sees the item sees its history.
+    data["check_ins"] = [_check_in(c) for c in work_item_selectors.work_item_check_ins(item, limit=None)]
+    data["history"] = [_snapshot(s) for s in work_item_selectors.work_item_snapshots(item, weeks=None)]
+    return data
 
 
 @router.get("/people", response={200: schemas.PersonPage, **ERRORS}, summary="People")

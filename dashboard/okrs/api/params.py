@@ -97,6 +97,7 @@ class WorkItemFilters(TrackedFilters):
     kind: WorkItemKind | None = None
     goal: int | None = Field(None, ge=1, le=MAX_ID, description="Only work items linked to this goal.")
     overdue: bool | None = Field(None, description="Due date passed and not done.")
+    stale: bool | None = Field(None, description="No check-in within the cadence; only kinds the vendor checks in on can be stale.")
 
 
 class SyncRunFilters(PageParams):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from connectors.base import Health, Outcome, State, WorkItemKind
 
@@ -135,6 +135,18 @@ class WorkItemOut(Schema):
     due_date: date | None
     is_overdue: bool
     url: str | None
+    # issue #16: added fields (the ones above keep their meaning)
+    outcome: Outcome | None
+    involved: list[str]  # people involved who are not owners (OGSM); never matched by ``owner``
+    strategy_ids: list[str]  # the strategies an action serves (OGSM strategy ids)
+    is_stale: bool  # only kinds whose vendor checks in can be stale (never an OGSM action)
+    is_late_start: bool  # not started and its start date has passed
+    last_check_in_at: datetime | None
+
+
+class WorkItemDetailOut(WorkItemOut):
+    check_ins: list[CheckInOut]
+    history: list[SnapshotOut]
 
 
 class PersonOut(Schema):
@@ -174,6 +186,9 @@ class SyncRunOut(Schema):
     items_done: int
     counts: SyncCounts
     error: str
+    reason: str = Field(
+        description="Why the scheduler queued this run (its interval passed, or an early retry of a partial run); empty for runs people asked for."
+    )
 
 
 class SyncStarted(Schema):

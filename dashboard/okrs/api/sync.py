@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Status
+from ninja.params import functions as param  # typed param functions: ninja.Query is an Annotated alias to mypy
 
 from dashboard.accounts.roles import is_admin
 from dashboard.integrations.models import SyncRun
@@ -41,6 +42,7 @@ def _run(run: SyncRun) -> dict[str, Any]:
         "items_done": run.items_done,
         "counts": run.counts(),  # sums the prefetched stream results: no query per run
         "error": run.error,  # scrubbed when recorded
+        "reason": run.reason,
     }
 
 
@@ -66,8 +68,8 @@ def list_sync_runs(request: HttpRequest, filters: Query[SyncRunFilters]) -> dict
 @router.post("/sync", response={202: schemas.SyncStarted, **ERRORS}, summary="Start a sync of your own credentials")
 def start_sync(
     request: HttpRequest,
-    connector: str | None = Query(None, max_length=100, description="Only credentials of this connector (name or id)."),
-) -> tuple[int, dict[str, Any]]:
+    connector: str | None = param.Query(None, max_length=100, description="Only credentials of this connector (name or id)."),
+) -> Status[dict[str, Any]]:
     if connector is not None and "\x00" in connector:
         raise bad_parameter("connector", connector, "must not contain NUL characters")
     # What the pages' "Sync now" syncs: own credentials on enabled connectors, not awaiting re-entry.

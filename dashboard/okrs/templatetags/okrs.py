@@ -97,6 +97,11 @@ def kind_label(kind: str | None) -> str:
     return KIND_LABELS.get(kind or "", kind or "")
 
 
+@register.filter
+def vendor_label(vendor: str | None) -> str:
+    return VENDOR_LABELS.get(vendor or "", vendor or "")
+
+
 @register.simple_tag
 def vendor_mark(vendor: str | None) -> SafeString:
     """A small mark naming the vendor (text, not only a colour)."""
@@ -155,6 +160,31 @@ def staleness(item: Any) -> str:
         return "No check-in yet"
     days = (timezone.now() - last).days
     return f"No check-in for {_days(days)}" if days > 0 else "Check-in overdue"
+
+
+@register.simple_tag
+def late_start_text(item: Any) -> str:
+    """ "Not started, 3 days past start" for an item flagged ``is_late_start``; empty otherwise."""
+    start: date | None = getattr(item, "start_date", None)
+    if not getattr(item, "is_late_start", False) or not start:
+        return ""
+    return f"Not started, {_days((timezone.localdate() - start).days)} past start"
+
+
+@register.simple_tag
+def goal_health_note(own_health: str | None, goal_health: str | None) -> SafeString:
+    """Beside a key result without a status of its own (Operately targets have none), its goal's
+    status, labelled as the goal's: "Goal: Off track". Nothing when the key result has a status
+    of its own or the goal has none."""
+    if (own_health or "unknown") != "unknown" or (goal_health or "unknown") == "unknown":
+        return mark_safe("")
+    return _GOAL_HEALTH_NOTES.get(goal_health or "", mark_safe(""))  # type: ignore[arg-type]
+
+
+_GOAL_HEALTH_NOTES = {
+    str(key): format_html('<span class="chip chip-{} chip-sm chip-goal">Goal: {}</span>', str(key), label)
+    for key, label in HEALTH_LABELS.items()
+}
 
 
 @register.simple_tag
