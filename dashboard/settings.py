@@ -221,10 +221,10 @@ LOGGING = {
 # The sync engine (issue #6): Celery retries for 429/transient failures, lock files, redelivery.
 # Celery retries of a whole run (request-level retries live in connectors/http.py):
 # capped exponential backoff with jitter; Retry-After honoured up to SYNC_RETRY_AFTER_CAP.
-SYNC_MAX_RETRIES = env.int("SYNC_MAX_RETRIES", default=5)
-SYNC_RETRY_BASE_DELAY = env.float("SYNC_RETRY_BASE_DELAY", default=30.0)
-SYNC_RETRY_MAX_DELAY = env.float("SYNC_RETRY_MAX_DELAY", default=900.0)
-SYNC_RETRY_AFTER_CAP = env.float("SYNC_RETRY_AFTER_CAP", default=600.0)
+SYNC_MAX_RETRIES: int = env.int("SYNC_MAX_RETRIES", default=5)
+SYNC_RETRY_BASE_DELAY: float = env.float("SYNC_RETRY_BASE_DELAY", default=30.0)
+SYNC_RETRY_MAX_DELAY: float = env.float("SYNC_RETRY_MAX_DELAY", default=900.0)
+SYNC_RETRY_AFTER_CAP: float = env.float("SYNC_RETRY_AFTER_CAP", default=600.0)
 # A run whose worker stopped reporting progress for this long is treated as abandoned (its lock
 # is taken over). Only matters when the lock holder cannot be checked directly (another host).
 SYNC_HEARTBEAT_TIMEOUT = env.int("SYNC_HEARTBEAT_TIMEOUT", default=300)

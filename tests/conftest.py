@@ -63,6 +63,20 @@ def private_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         os.environ["SYNC_LOCK_DIR"] = previous_env
 
 
+@pytest.fixture(autouse=True)
+def empty_page_cache() -> Iterator[None]:
+    """Each test starts with an empty (per-process) page cache: database ids repeat after a
+    rollback, and the pinned clock keeps tests in one cache time bucket, so a test could
+    otherwise read a page that an earlier test cached."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    backend = caches["default"]
+    if isinstance(backend, LocMemCache):  # never flush a real Redis that REDIS_URL may point at
+        backend.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -70,6 +84,20 @@ def redis_url() -> str:
     host, _, port = host_port.rpartition(":")
     require(port_open(host or "127.0.0.1", int(port or 6379)), f"Redis at {url}")
     return url
+
+
+@pytest.fixture(autouse=True)
+def fresh_local_cache() -> None:
+    """Every test starts with an empty in-process cache (the embedded default). On SQLite a
+    rolled-back test's ids are handed out again, so a page cached under "user 1, version 3" by one
+    test would be served to the next; PostgreSQL's sequences never roll back and hid that. A
+    Redis cache is left alone: it may be shared, and its keys never meet reused ids."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    for cache in caches.all():
+        if isinstance(cache, LocMemCache):
+            cache.clear()
 
 
 @pytest.fixture

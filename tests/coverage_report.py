@@ -2,8 +2,13 @@
 print coverage per package and fail below the floors in pyproject.toml
 (``[tool.okrhub.coverage-floors]``, set from the figures in the README).
 
-    python -m tests.coverage_report            # table + floors
+    python -m tests.coverage_report            # table; floors checked under CI=true
+    python -m tests.coverage_report --check    # table + floors, also outside CI
     python -m tests.coverage_report --markdown # the README's table
+
+The floors are set from a CI run (PostgreSQL, Redis, Chromium: every test runs). On the embedded
+default some tests skip for a missing service, so there the figures are lower and the floors are
+only reported, not enforced; under ``CI=true`` nothing skips and a figure below its floor fails.
 """
 
 from __future__ import annotations
@@ -73,9 +78,10 @@ def main(argv: list[str]) -> int:
             print(f"| {name} | {s} | {figure:.1f} % |")
         else:
             print(f"{name:28} {s:6} statements  {figure:5.1f} %" + (f"  (floor {floor:.0f} %)" if floor is not None else ""))
+    enforce = os.environ.get("CI", "").lower() == "true" or "--check" in argv
     for line in below:
-        print(f"coverage: {line}")
-    return 1 if below else 0
+        print(f"coverage: {line}" + ("" if enforce else " (not enforced outside CI=true)"))
+    return 1 if below and enforce else 0
 
 
 if __name__ == "__main__":

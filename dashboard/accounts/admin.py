@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,9 +12,15 @@ from django.utils import timezone
 
 from dashboard.accounts.models import ApiToken
 
+# ModelAdmin is generic only in django-stubs (no runtime __class_getitem__ without django_stubs_ext).
+if TYPE_CHECKING:
+    _ApiTokenAdminBase = admin.ModelAdmin[ApiToken]
+else:
+    _ApiTokenAdminBase = admin.ModelAdmin
+
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(_ApiTokenAdminBase):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "user__username"]

@@ -7,18 +7,19 @@ put in the session or a message (both are stored server-side), so only its hash 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from dashboard.accounts.models import ApiToken
 from dashboard.accounts.tokens import create_token, revoke_token
+from dashboard.core.http import AppRequest
 
 app_name = "api_tokens"
 
 
-def _page(request: HttpRequest, *, new_token: str = "", new_name: str = "", error: str = "", status: int = 200) -> HttpResponse:
+def _page(request: AppRequest, *, new_token: str = "", new_name: str = "", error: str = "", status: int = 200) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user)
     context = {
         "tokens": tokens,
@@ -32,7 +33,7 @@ def _page(request: HttpRequest, *, new_token: str = "", new_name: str = "", erro
 
 
 @require_http_methods(["GET", "POST"])
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AppRequest) -> HttpResponse:
     if request.method == "POST":
         name = request.POST.get("name", "")
         try:
@@ -44,7 +45,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AppRequest, token_id: int) -> HttpResponse:
     token = ApiToken.objects.filter(user=request.user, pk=token_id, revoked_at__isnull=True).first()
     if token is None:
         raise Http404("No such active token.")

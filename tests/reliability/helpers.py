@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +15,16 @@ from django.test import Client
 from connectors.base import Kind
 from connectors.sandbox_kit import RunningServer, Sandbox
 from dashboard.integrations.models import Connector, Credential, SyncRun
-from dashboard.integrations.services.connectors import open_connector
 from dashboard.integrations.services.sync import create_runs, run_sync
 from dashboard.integrations.services.sync_store import KIND_MODELS, SPECS
 from dashboard.okrs.models import WorkItem
 from tests.factories import UserFactory
+from tests.sandbox_state import sandbox_titles
 
 # What a user reads to learn how fresh the data is and why the latest sync failed.
 FRESHNESS_PAGES = ("/", "/actions/", "/goals/")
 WHY_PAGE = "/connections/"
+TITLE_FIELDS = {Kind.TEAM: "name", Kind.PERSON: "name", Kind.GOAL: "title", Kind.KEY_RESULT: "title", Kind.WORK_ITEM: "title"}
 
 
 @dataclass
@@ -81,25 +81,41 @@ def work_item_rows(connector: Connector) -> dict[str, str]:
     return dict(WorkItem.objects.filter(connector=connector).values_list("external_id", "title"))
 
 
-def vendor_ids(credential: Credential) -> dict[Kind, set[str]]:
-    """What the vendor serves this credential right now: one clean read of every stream."""
-    served: dict[Kind, set[str]] = defaultdict(set)
-    with open_connector(credential) as connector:
-        for stream in connector.streams:
-            for page in connector.read(stream, None):
-                for record in page.records:
-                    served[record.kind].add(record.external_id)
-    return served
+def _stored_rows(credential: Credential, kind: Kind) -> Any:
+    rows = KIND_MODELS[kind].objects.filter(connector=credential.connector)
+    return rows.filter(seen_by=credential) if SPECS[kind].has_seen_by else rows
 
 
 def stored_ids(credential: Credential) -> dict[Kind, set[str]]:
-    stored: dict[Kind, set[str]] = {}
-    for kind, model in KIND_MODELS.items():
-        rows = model.objects.filter(connector=credential.connector)
-        if SPECS[kind].has_seen_by:
-            rows = rows.filter(seen_by=credential)
-        stored[kind] = set(rows.values_list("external_id", flat=True))
+    return {kind: set(_stored_rows(credential, kind).values_list("external_id", flat=True)) for kind in KIND_MODELS}
+
+
+def stored_titles(credential: Credential) -> dict[Kind, dict[str, str]]:
+    """``{kind: {external_id: title}}`` of the rows this credential's syncs stored (names for
+    teams and people; check-ins have no title)."""
+    stored: dict[Kind, dict[str, str]] = {}
+    for kind in KIND_MODELS:
+        rows = _stored_rows(credential, kind)
+        field = TITLE_FIELDS.get(kind)
+        stored[kind] = (
+            dict(rows.values_list("external_id", field)) if field else dict.fromkeys(rows.values_list("external_id", flat=True), "")
+        )
     return stored
+
+
+def assert_stored_as_the_sandbox_holds(credential: Credential, sandbox: Sandbox) -> None:
+    """The rows equal what the vendor holds, read from the sandbox's own state (not through our
+    connector): every id of every kind the sandbox keeps, and every title."""
+    held, stored = sandbox_titles(sandbox), stored_titles(credential)
+    assert held, f"the {sandbox.vendor} sandbox state holds nothing to compare with"
+    for kind, titles in held.items():
+        rows = stored[kind]
+        missing, unknown = sorted(set(titles) - set(rows)), sorted(set(rows) - set(titles))
+        assert not missing and not unknown, (
+            f"{sandbox.vendor} {kind}: {len(rows)} stored, {len(titles)} at the vendor; missing {missing[:5]}, not at the vendor {unknown[:5]}"
+        )
+        wrong = {i: (rows[i], t) for i, t in titles.items() if t and rows[i] != t}
+        assert not wrong, f"{sandbox.vendor} {kind}: titles differ (stored, vendor's): {dict(list(wrong.items())[:5])}"
 
 
 def duplicates() -> list[Any]:

@@ -5,7 +5,7 @@ A full run with known secrets: three vendor accounts connected through the real 
 bodies, an API token in use, and a crash while a secret is being saved. Then everything the
 product emitted is searched for every secret: the log output (the configured handler, at
 DEBUG), every page and API answer, the exception reports Django would mail or show, every
-text column of every table (plus decoded sessions), and the sync runs' errors."""
+text value of every table (plus decoded sessions), and the sync runs' errors."""
 
 from __future__ import annotations
 
@@ -81,18 +81,32 @@ class EchoingVendor:
         return [body.encode()]
 
 
+def as_text(value: Any) -> str | None:
+    """A stored value as text, whatever the engine hands back: text, bytes, or parsed JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    return None  # numbers, dates, booleans: no secret fits in them
+
+
 def every_text_in_the_database() -> Iterator[tuple[str, str]]:
-    """Every text-like column of every table, as stored (PostgreSQL's own catalogue)."""
+    """Every text-like value of every column of every table, as stored: the tables are listed from
+    the database's own catalogue (not from the models), so a table no model knows is searched too.
+    On PostgreSQL and on the embedded SQLite alike."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea')"
-        )
-        columns = cursor.fetchall()
-        for table, column in columns:
-            cursor.execute(f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL')  # noqa: S608 - names from the catalogue
-            for (value,) in cursor.fetchall():
-                yield f"{table}.{column}", value
+        tables = connection.introspection.table_names(cursor)
+        assert "integrations_credential" in tables and "django_session" in tables, tables
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 - names from the catalogue
+            columns = [c[0] for c in cursor.description]
+            for row in cursor.fetchall():
+                for column, value in zip(columns, row, strict=True):
+                    text = as_text(value)
+                    if text:
+                        yield f"{table}.{column}", text
     from django.contrib.sessions.models import Session
 
     for session in Session.objects.all():
