@@ -25,8 +25,8 @@ class Alignment(models.Model):
         SUGGESTION = "suggestion", "Accepted suggestion"
 
     child_goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="alignment")
-    parent_goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.CASCADE, related_name="aligned_children")
-    parent_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="aligned_goals")
+    parent_goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.CASCADE, related_name="alignments_under")
+    parent_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="alignments_under")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
