@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,9 @@ class Demo:
             self.start("web", [PY, "manage.py", "runserver", bind, "--noreload", "--insecure"])
             self.wait_for_web()
             self.manage("sync", "--json")  # the first syncs, queued for the worker
+            # Alignment suggestions across the vendors once those syncs are done (in the background:
+            # the URL is printed right away).
+            threading.Thread(target=self.manage, args=("alignment", "suggest", "--after-syncs", "300"), daemon=True).start()
             url = f"http://{bind}/"
             print("", flush=True)
             print(f"OKR Hub demo is running at {url}", flush=True)

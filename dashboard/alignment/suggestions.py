@@ -12,9 +12,9 @@ Scoring is a pure function of two goals' titles, owners and dates, in 0-100:
 A pair is suggested when it scores at least ``THRESHOLD`` and its titles are at least
 ``MIN_TITLE`` similar (an owner and dates alone say nothing about meaning). Candidates are
 found by blocking on title tokens, so the work grows with the goals that share a word, not with
-every pair; each child keeps its ``PER_CHILD`` best. Each pair is suggested once, the newer
-goal (higher id) under the older one; suggestions are goal-to-goal (a team has no owner or
-dates to score on).
+every pair; each child keeps its ``PER_CHILD`` best. Each pair is suggested once, the more
+specific goal (longer title; on a tie the newer) under the more general one; suggestions are
+goal-to-goal (a team has no owner or dates to score on).
 """
 
 from __future__ import annotations
@@ -149,8 +149,10 @@ def find(candidates: list[Candidate]) -> dict[int, list[tuple[int, float, list[s
             continue
         value, reasons = score(a, b)
         if value >= THRESHOLD:
-            # The newer goal (higher id) is aligned under the older one: one suggestion per pair.
-            best[high].append((low, value, reasons))
+            # One suggestion per pair: the more specific goal (the longer title; on a tie the
+            # newer one) under the more general one.
+            child, parent = (a, b) if len(normalise(a.title)) > len(normalise(b.title)) else (b, a)
+            best[child.pk].append((parent.pk, value, reasons))
     return {child: sorted(found, key=lambda f: -f[1])[:PER_CHILD] for child, found in best.items()}
 
 
