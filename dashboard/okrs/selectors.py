@@ -207,23 +207,31 @@ def work_item_summary(items: QuerySet[WorkItem]) -> dict[str, Any]:
     return _sum_counts(rows, "items", ("overdue", "stale"))
 
 
-def _subtree_aggregate(goals: QuerySet[Goal], function: str, column: str, output: models.Field[Any, Any]) -> Subquery:
-    """One correlated scalar subquery over the goals in the outer team's subtree (by path)."""
-    in_subtree = goals.filter(team__path__startswith=OuterRef("path")).order_by()
+def _subtree_aggregate(
+    goals: QuerySet[Goal], function: str, column: str, output: models.Field[Any, Any], aligned: QuerySet[Goal] | None = None
+) -> Subquery:
+    """One correlated scalar subquery over the goals in the outer team's subtree (by path), and
+    the ``aligned`` goals aligned under a team of that subtree or a goal of one."""
+    in_subtree = Q(team__path__startswith=OuterRef("path"))
+    if aligned is not None:
+        path = OuterRef(OuterRef("path"))
+        under = aligned.filter(Q(alignment__parent_team__path__startswith=path) | Q(alignment__parent_goal__team__path__startswith=path))
+        in_subtree |= Q(pk__in=under.values("pk"))
     # A bare aggregate Func (not an Aggregate) keeps Django from adding a GROUP BY: one row back.
     value = Func(F(column), function=function, output_field=output)
-    return Subquery(in_subtree.annotate(_value=value).values("_value")[:1], output_field=output)
+    return Subquery(goals.filter(in_subtree).order_by().annotate(_value=value).values("_value")[:1], output_field=output)
 
 
-def with_rollups(teams: QuerySet[Team], goals: QuerySet[Goal]) -> QuerySet[Team]:
+def with_rollups(teams: QuerySet[Team], goals: QuerySet[Goal], *, aligned: QuerySet[Goal] | None = None) -> QuerySet[Team]:
     """Annotate each team with its subtree's mean progress and counts per health, in SQL (one
     correlated subquery per value). Pages use :func:`attach_rollups`, which is cheaper for long
-    lists; this form lets a caller filter or order by a roll-up (the read API)."""
+    lists; this form lets a caller filter or order by a roll-up (the read API). ``aligned`` as
+    in :func:`subtree_rollups`."""
     annotations: dict[str, Any] = {
-        "rollup_progress": _subtree_aggregate(goals, "AVG", "progress", models.FloatField()),
+        "rollup_progress": _subtree_aggregate(goals, "AVG", "progress", models.FloatField(), aligned),
     }
     for h in HEALTH_KEYS:
-        annotations[f"rollup_{h}"] = _subtree_aggregate(goals.filter(health=h), "COUNT", "id", models.IntegerField())
+        annotations[f"rollup_{h}"] = _subtree_aggregate(goals.filter(health=h), "COUNT", "id", models.IntegerField(), aligned)
     return teams.annotate(**annotations)
 
 

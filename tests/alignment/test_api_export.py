@@ -63,3 +63,12 @@ def test_the_goals_csv_has_the_aligned_parent(client, linked):
     }
     # Both links land in Platform: one under the team, one under its goal "Grow revenue".
     assert teams["Platform"]["goals"] == "4" and teams["Platform"]["aligned_goals"] == "2"
+
+
+def test_team_roll_ups_in_the_api_count_aligned_goals(client, linked):
+    client.force_login(linked["member"])
+    teams = {t["name"]: t for t in client.get("/api/v1/teams").json()["results"]}
+    # Platform: Grow revenue (40 %), Win ten logos (20 %), billing (80 %, under Grow revenue), Hire (no progress, under the team).
+    assert teams["Platform"]["counts"]["goals"] == 4
+    assert round(teams["Platform"]["progress"]) == round((40 + 20 + 80) / 3)
+    assert teams["Engineering space"]["counts"]["goals"] == 2  # the Operately space keeps its own goals

@@ -58,6 +58,7 @@ def test_alignment_pages_do_not_grow_with_the_data(client):
         "/alignment/suggestions/",
         "/api/v1/goals?limit=100",
         "/api/v1/alignments?limit=100",
+        "/api/v1/teams?limit=100",
     ]
     small = {(u, h): count(client, u, h) for u in urls for h in (False, True)}
 

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.params import functions as param  # typed param functions: ninja.Path is an Annotated alias to mypy
 
-from dashboard.alignment.selectors import aligned_parent, visible_alignments
+from dashboard.alignment.selectors import aligned_goals, aligned_parent, visible_alignments
 from dashboard.okrs import selectors, work_item_selectors
 from dashboard.okrs.api import schemas
 from dashboard.okrs.api.errors import bad_parameter, not_found
@@ -246,7 +246,8 @@ def _work_items(request: HttpRequest) -> QuerySet[WorkItem]:
 def _teams_with_rollups(request: HttpRequest) -> QuerySet[Team]:
     # The same SQL roll-ups as the Teams page (correlated subqueries over Team.path), over the
     # goals this user can see: never a per-team loop in Python.
-    teams = selectors.with_rollups(selectors.visible_teams(request.user), selectors.visible_goals_base(request.user))
+    goals = selectors.visible_goals_base(request.user)
+    teams = selectors.with_rollups(selectors.visible_teams(request.user), goals, aligned=aligned_goals(request.user, goals))
     return (
         teams.select_related("connector")
         .prefetch_related(Prefetch("parent", queryset=selectors.visible_teams(request.user).only("id")))
