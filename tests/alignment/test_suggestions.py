@@ -99,3 +99,16 @@ def test_members_do_not_get_the_suggestions_page(look_alikes, client):
     assert client.get("/alignment/suggestions/").status_code == 404
     assert client.post(f"/alignment/suggestions/{suggestion.pk}/accept/").status_code == 404
     assert not Alignment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_beat_recomputes_suggestions_hourly():
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    # The data migration creates the beat entry; a transactional test may have flushed it, so re-run it.
+    migration = __import__("dashboard.alignment.migrations.0002_suggest_beat_schedule", fromlist=["create_schedule"])
+    migration.create_schedule(apps, None)
+    entry = PeriodicTask.objects.get(name="okrhub: alignment suggestions")
+    assert entry.task == "dashboard.alignment.tasks.suggest_alignments" and entry.enabled
+    assert (entry.interval.every, entry.interval.period) == (1, "hours")
