@@ -180,9 +180,10 @@ def teams_export(request: AppRequest) -> StreamingHttpResponse:
     def rows() -> Any:
         for t in teams.iterator(chunk_size=1000):
             r = rollups.get(t.pk, selectors.EMPTY_ROLLUP)
-            yield [t.connector.name, t.vendor, t.name, t.depth, r["goals"], r.get("aligned", 0), progress_cell(r["progress"]),
-                   r["on_track"], r["needs_attention"], r["off_track"], r["unknown"], t.url]  # fmt: skip
+            yield [t.connector.name, t.vendor, t.name, t.depth, r["goals"], progress_cell(r["progress"]),
+                   r["on_track"], r["needs_attention"], r["off_track"], r["unknown"], t.url, r.get("aligned", 0)]  # fmt: skip
 
-    header = ["connector", "vendor", "team", "depth", "goals", "aligned_goals", "progress", "on_track", "needs_attention", "off_track",
-              "no_status", "url"]  # fmt: skip
+    # New columns go last: scripts that read the export by position keep working.
+    header = ["connector", "vendor", "team", "depth", "goals", "progress", "on_track", "needs_attention", "off_track", "no_status", "url",
+              "aligned_goals"]  # fmt: skip
     return csv_response("okrhub-teams.csv", header, rows())
