@@ -42,6 +42,7 @@ class Demo:
         self.sandbox_ports = dict(zip(VENDORS, (int(p) for p in ports), strict=True))
         self.size = os.environ.get("DEMO_SIZE", "small")
         self.procs: list[tuple[str, subprocess.Popen[str]]] = []
+        self.one_shot: set[str] = set()  # processes that end by themselves (stopped with the rest when not)
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
         self.env.setdefault("CONNECTOR_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
@@ -127,6 +128,10 @@ class Demo:
             self.start("web", [PY, "manage.py", "runserver", bind, "--noreload", "--insecure"])
             self.wait_for_web()
             self.manage("sync", "--json")  # the first syncs, queued for the worker
+            # Alignment suggestions across the vendors once those syncs are done (in the background:
+            # the URL is printed right away; Ctrl-C stops it with the rest).
+            self.one_shot.add("suggestions")
+            self.start("suggestions", [PY, "manage.py", "alignment", "suggest", "--after-syncs", "300"], stdout=subprocess.DEVNULL)
             url = f"http://{bind}/"
             print("", flush=True)
             print(f"OKR Hub demo is running at {url}", flush=True)
@@ -136,7 +141,7 @@ class Demo:
             print("Press Ctrl-C to stop.", flush=True)
             while True:
                 for name, proc in self.procs:
-                    if proc.poll() is not None:
+                    if proc.poll() is not None and name not in self.one_shot:
                         say(f"{name} exited with {proc.returncode}; stopping the demo")
                         return 1
                 time.sleep(1)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dashboard.accounts",
     "dashboard.integrations",
     "dashboard.okrs",
+    "dashboard.alignment",  # cross-vendor links OKR Hub stores itself (issue #18)
     "dashboard.audit",
 ]
 

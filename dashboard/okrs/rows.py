@@ -19,10 +19,11 @@ from typing import Any
 from django.template import Context
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from connectors.base import HEALTH_LABELS, OUTCOME_LABELS, STATE_LABELS
-from dashboard.okrs.filters import KIND_LABELS
+from dashboard.okrs.filters import KIND_LABELS, VENDOR_LABELS
 from dashboard.okrs.templatetags.okrs import (
     due_text,
     goal_health_note,
@@ -296,6 +297,43 @@ def search_work_items(items: Iterable[Any]) -> SafeString:
 # -- team tree --------------------------------------------------------------------------------
 
 
+def rollup_note(team: Any) -> str:
+    """What a team's rolled-up numbers are made of, in words (the tooltip)."""
+    goals = int(team.rollup_goals or 0)
+    aligned = int(getattr(team, "rollup_aligned", 0) or 0)
+    vendor = VENDOR_LABELS.get(team.vendor, team.vendor)
+    plural = "" if goals == 1 else "s"
+    made_of = f"{goals - aligned} from {vendor}, {aligned} aligned via OKR Hub" if aligned else f"all from {vendor}"
+    with_progress = int(getattr(team, "rollup_with_progress", goals) or 0)
+    progress = f"the average of the {with_progress} with progress" if with_progress != goals else "their average"
+    return f"{goals} goal{plural} in this team and its sub-teams: {made_of}; progress is {progress}."
+
+
+def link_title(created_by: str, created_at: Any) -> str:
+    when = timezone.localtime(created_at).strftime("%b %-d, %Y %H:%M") if created_at else "an unknown time"
+    return f"Aligned in OKR Hub by {created_by} on {when}; the vendors do not hold this link."
+
+
+def link_badge(created_by: str, created_at: Any) -> str:
+    return f'<span class="badge badge-link" title="{escape(link_title(created_by, created_at))}">OKR Hub link</span>'
+
+
+def aligned_goal_items(goals: list[dict[str, Any]], level: int = 1) -> str:
+    """The goals of other connectors aligned under a team, listed in place under its row."""
+    if not goals:
+        return ""
+    prefix = goal_url_prefix()
+    items = []
+    for g in goals:
+        under = f' <span class="muted">under {escape(g["under_goal"])}</span>' if g["under_goal"] else ""
+        items.append(
+            f'<li class="aligned-goal">{vendor_mark(g["vendor"])} {health_chip(g["health"])} '
+            f'<a href="{prefix}{g["id"]}/">{escape(g["title"])}</a>{under} '
+            f"{link_badge(g['created_by'], g['created_at'])} {progress_bar(g['progress'])}</li>"
+        )
+    return f'  <ul class="aligned-list" style="--level: {level}" role="none" aria-label="Aligned via OKR Hub">{"".join(items)}</ul>\n'
+
+
 def tree_row(team: Any, level: int, child_query: str, entry: str) -> str:
     """One team's row: twisty, name, rolled-up progress, counts per health, goal count."""
     pk = team.pk
@@ -313,13 +351,16 @@ def tree_row(team: Any, level: int, child_query: str, entry: str) -> str:
         if (count := int(getattr(team, f"rollup_{key}", 0) or 0))
     )
     goals = team.rollup_goals
+    note = escape(rollup_note(team))
+    aligned = int(getattr(team, "rollup_aligned", 0) or 0)
+    aligned_text = f' <span class="badge badge-link">{aligned} via OKR Hub</span>' if aligned else ""
     return (
         f'<div class="tree-row" style="--level: {level}">\n'
         f'  <span class="twisty">{twisty}</span>\n'
         f'  <span class="tree-name">{vendor_mark(team.vendor)} <a href="/goals/?team={pk}" class="team-link">{escape(team.name)}</a></span>\n'
-        f'  <span class="tree-progress">{progress_bar(team.rollup_progress, "Rolled-up progress")}</span>\n'
+        f'  <span class="tree-progress" title="{note}">{progress_bar(team.rollup_progress, "Rolled-up progress")}</span>\n'
         f'  <span class="tree-health">{counts}</span>\n'
-        f'  <span class="tree-goals muted"><a href="/goals/?team={pk}">{goals} goal{"" if goals == 1 else "s"}</a> · '
+        f'  <span class="tree-goals muted"><a href="/goals/?team={pk}" title="{note}">{goals} goal{"" if goals == 1 else "s"}</a>{aligned_text} · '
         f'<a href="/actions/?team={pk}">actions</a> {entry}</span>\n'
         "</div>\n"
     )
@@ -343,6 +384,7 @@ def tree_items(teams: Iterable[Any], *, level: int, child_query: str, truncated:
         out.append(
             f'<li role="treeitem" aria-level="{level}" class="tree-item" data-team="{pk}"{expand}>\n'
             f"  {tree_row(team, level, child_query, entry)}"
+            f"{aligned_goal_items(getattr(team, 'aligned_goals', []), level)}"
             f"{group}"
             "</li>\n"
         )
@@ -357,4 +399,4 @@ def tree_items(teams: Iterable[Any], *, level: int, child_query: str, truncated:
 def focus_row(team: Any, child_query: str) -> SafeString:
     """The focused team's own row, at the top of its subtree."""
     entry = Entry("writes/_entry_team.html", "team").render([team])[0]
-    return mark_safe(tree_row(team, 1, child_query, entry))  # noqa: S308 - vendor text escaped in tree_row
+    return mark_safe(tree_row(team, 1, child_query, entry) + aligned_goal_items(getattr(team, "aligned_goals", [])))  # noqa: S308 - vendor text escaped in tree_row

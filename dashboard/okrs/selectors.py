@@ -207,23 +207,31 @@ def work_item_summary(items: QuerySet[WorkItem]) -> dict[str, Any]:
     return _sum_counts(rows, "items", ("overdue", "stale"))
 
 
-def _subtree_aggregate(goals: QuerySet[Goal], function: str, column: str, output: models.Field[Any, Any]) -> Subquery:
-    """One correlated scalar subquery over the goals in the outer team's subtree (by path)."""
-    in_subtree = goals.filter(team__path__startswith=OuterRef("path")).order_by()
+def _subtree_aggregate(
+    goals: QuerySet[Goal], function: str, column: str, output: models.Field[Any, Any], aligned: QuerySet[Goal] | None = None
+) -> Subquery:
+    """One correlated scalar subquery over the goals in the outer team's subtree (by path), and
+    the ``aligned`` goals aligned under a team of that subtree or a goal of one."""
+    in_subtree = Q(team__path__startswith=OuterRef("path"))
+    if aligned is not None:
+        path = OuterRef(OuterRef("path"))
+        under = aligned.filter(Q(alignment__parent_team__path__startswith=path) | Q(alignment__parent_goal__team__path__startswith=path))
+        in_subtree |= Q(pk__in=under.values("pk"))
     # A bare aggregate Func (not an Aggregate) keeps Django from adding a GROUP BY: one row back.
     value = Func(F(column), function=function, output_field=output)
-    return Subquery(in_subtree.annotate(_value=value).values("_value")[:1], output_field=output)
+    return Subquery(goals.filter(in_subtree).order_by().annotate(_value=value).values("_value")[:1], output_field=output)
 
 
-def with_rollups(teams: QuerySet[Team], goals: QuerySet[Goal]) -> QuerySet[Team]:
+def with_rollups(teams: QuerySet[Team], goals: QuerySet[Goal], *, aligned: QuerySet[Goal] | None = None) -> QuerySet[Team]:
     """Annotate each team with its subtree's mean progress and counts per health, in SQL (one
     correlated subquery per value). Pages use :func:`attach_rollups`, which is cheaper for long
-    lists; this form lets a caller filter or order by a roll-up (the read API)."""
+    lists; this form lets a caller filter or order by a roll-up (the read API). ``aligned`` as
+    in :func:`subtree_rollups`."""
     annotations: dict[str, Any] = {
-        "rollup_progress": _subtree_aggregate(goals, "AVG", "progress", models.FloatField()),
+        "rollup_progress": _subtree_aggregate(goals, "AVG", "progress", models.FloatField(), aligned),
     }
     for h in HEALTH_KEYS:
-        annotations[f"rollup_{h}"] = _subtree_aggregate(goals.filter(health=h), "COUNT", "id", models.IntegerField())
+        annotations[f"rollup_{h}"] = _subtree_aggregate(goals.filter(health=h), "COUNT", "id", models.IntegerField(), aligned)
     return teams.annotate(**annotations)
 
 
@@ -231,52 +239,79 @@ def rollup_goal_count(team: Team) -> int:
     return sum(int(getattr(team, f"rollup_{h}", 0) or 0) for h in HEALTH_KEYS)
 
 
-def subtree_rollups(targets: QuerySet[Team], goals: QuerySet[Goal]) -> dict[int, dict[str, Any]]:
+def subtree_rollups(targets: QuerySet[Team], goals: QuerySet[Goal], *, aligned: QuerySet[Goal] | None = None) -> dict[int, dict[str, Any]]:
     """Per target team: goal count, mean progress and counts per health over its whole subtree.
 
     One SQL query: goals are first aggregated per team (GROUP BY team), then those few rows are
     summed into every target whose materialised path prefixes theirs. ``goals`` is already
     limited to what the user may see (and any filters), so a roll-up never counts a hidden item.
+    ``aligned`` (from :func:`dashboard.alignment.selectors.aligned_goals`) adds the goals of
+    other connectors aligned under a team of the subtree (issue #18), counted as ``aligned``.
     """
-    return tree_rollups(targets, goals, per_connector=False)[0]
+    return tree_rollups(targets, goals, per_connector=False, aligned=aligned)[0]
 
 
-def tree_rollups(
-    targets: QuerySet[Team], goals: QuerySet[Goal], *, per_connector: bool = True
-) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
-    """:func:`subtree_rollups` and, with ``per_connector``, :func:`connector_rollups` from one
-    scan of the goals (one query: both are sums over the same per-team aggregate)."""
+def _per_team_sql(goals: QuerySet[Goal], team_column: str) -> tuple[str, tuple[Any, ...]]:
     per_team = (
         goals.order_by()
-        .values("team_id", "connector_id")
+        .values(team_column, "connector_id")
         .annotate(
+            n=Count("id"),
             n_progress=Count("progress"),
             sum_progress=Sum("progress"),
             **{f"n_{h}": Count("id", filter=Q(health=h)) for h in HEALTH_KEYS},
         )
     )
-    per_sql, per_params = per_team.query.sql_with_params()
+    sql, params = per_team.query.sql_with_params()
+    return str(sql), tuple(params)
+
+
+def tree_rollups(
+    targets: QuerySet[Team], goals: QuerySet[Goal], *, per_connector: bool = True, aligned: QuerySet[Goal] | None = None
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """:func:`subtree_rollups` and, with ``per_connector``, :func:`connector_rollups` from one
+    scan of the goals (one query: both are sums over the same per-team aggregate). Aligned
+    goals count in the teams they are aligned under, never in the per-connector totals."""
+    per_sql, per_params = _per_team_sql(goals, "team_id")
     target_sql, target_params = targets.order_by().values("id", "path").query.sql_with_params()
-    sums = f"COALESCE(SUM(g.n_progress), 0), SUM(g.sum_progress), {', '.join(f'COALESCE(SUM(g.n_{h}), 0)' for h in HEALTH_KEYS)}"
+    columns = f"n, n_progress, sum_progress, {', '.join(f'n_{h}' for h in HEALTH_KEYS)}"
     # Interpolated: Django-compiled SQL (with placeholders), our column and table names. Every
     # value (filters, credential ids) travels as a parameter.
+    ctes = f"WITH g0 AS ({per_sql}), "
+    params: tuple[Any, ...] = per_params
+    union = f"SELECT team_id, connector_id, {columns}, 0 AS aligned FROM g0"  # noqa: S608
+    if aligned is not None:
+        aligned_sql, aligned_params = _per_team_sql(aligned, "aligned_team_id")
+        ctes += f"ga AS ({aligned_sql}), "
+        params += aligned_params
+        union += f" UNION ALL SELECT aligned_team_id, connector_id, {columns}, 1 FROM ga"  # noqa: S608
+    sums = (
+        "COALESCE(SUM(g.aligned * g.n), 0), COALESCE(SUM(g.n_progress), 0), SUM(g.sum_progress), "
+        f"{', '.join(f'COALESCE(SUM(g.n_{h}), 0)' for h in HEALTH_KEYS)}"
+    )
     sql = (
-        f"WITH g AS ({per_sql}) "  # noqa: S608
+        f"{ctes}g AS ({union}) "  # noqa: S608
         f"SELECT 0, t.id, {sums} FROM ({target_sql}) t "
         f"JOIN {Team._meta.db_table} d ON d.path LIKE (t.path || '%%') "
         "JOIN g ON g.team_id = d.id GROUP BY t.id"
     )
-    params: tuple[Any, ...] = (*per_params, *target_params)
+    params += target_params
     if per_connector:
-        sql += f" UNION ALL SELECT 1, g.connector_id, {sums} FROM g GROUP BY g.connector_id"  # noqa: S608
+        sql += f" UNION ALL SELECT 1, g.connector_id, {sums} FROM g WHERE g.aligned = 0 GROUP BY g.connector_id"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     teams: dict[int, dict[str, Any]] = {}
     connectors: dict[int, dict[str, Any]] = {}
-    for kind, key, n_progress, sum_progress, *health_counts in rows:
+    for kind, key, n_aligned, n_progress, sum_progress, *health_counts in rows:
         counts = {h: int(c) for h, c in zip(HEALTH_KEYS, health_counts, strict=True)}
-        rollup = {"goals": sum(counts.values()), "progress": (float(sum_progress) / int(n_progress)) if n_progress else None, **counts}
+        rollup = {
+            "goals": sum(counts.values()),
+            "progress": (float(sum_progress) / int(n_progress)) if n_progress else None,
+            "with_progress": int(n_progress),
+            "aligned": int(n_aligned),
+            **counts,
+        }
         if kind:
             connectors[key] = {"connector_id": key, **rollup}
         else:
@@ -284,13 +319,13 @@ def tree_rollups(
     return teams, connectors
 
 
-EMPTY_ROLLUP: dict[str, Any] = {"goals": 0, "progress": None, **dict.fromkeys(HEALTH_KEYS, 0)}
+EMPTY_ROLLUP: dict[str, Any] = {"goals": 0, "progress": None, "with_progress": 0, "aligned": 0, **dict.fromkeys(HEALTH_KEYS, 0)}
 
 
-def attach_rollups(teams: list[Team], goals: QuerySet[Goal]) -> list[Team]:
+def attach_rollups(teams: list[Team], goals: QuerySet[Goal], *, aligned: QuerySet[Goal] | None = None) -> list[Team]:
     """Set ``rollup_goals``, ``rollup_progress`` and ``rollup_<health>`` on each team (1 query)."""
     if teams:
-        rollups = subtree_rollups(Team.objects.filter(pk__in=[t.pk for t in teams]), goals)
+        rollups = subtree_rollups(Team.objects.filter(pk__in=[t.pk for t in teams]), goals, aligned=aligned)
         for team in teams:
             set_rollup(team, rollups.get(team.pk, EMPTY_ROLLUP))
     return teams
@@ -299,6 +334,8 @@ def attach_rollups(teams: list[Team], goals: QuerySet[Goal]) -> list[Team]:
 def set_rollup(team: Team, rollup: dict[str, Any]) -> None:
     team.rollup_goals = rollup["goals"]  # type: ignore[attr-defined]
     team.rollup_progress = rollup["progress"]  # type: ignore[attr-defined]
+    team.rollup_aligned = rollup.get("aligned", 0)  # type: ignore[attr-defined]
+    team.rollup_with_progress = rollup.get("with_progress", 0)  # type: ignore[attr-defined]
     for h in HEALTH_KEYS:
         setattr(team, f"rollup_{h}", rollup[h])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -70,16 +70,32 @@ def goals(request: AppRequest) -> HttpResponse:
 def goals_export(request: AppRequest) -> StreamingHttpResponse:
     _filters, _sort, filtered = _filtered_goals(request, flags=True)
     # flags=True: the goals come from visible_goals(), which annotates is_stale and is_overdue.
-    qs = cast("QuerySet[selectors.FlaggedGoal]", filtered).select_related("team")
+    from dashboard.alignment.selectors import visible_alignments
+
+    # The OKR Hub link of each goal (issue #18), when the user sees both ends: two scalar subqueries.
+    link = visible_alignments(request.user).filter(child_goal_id=OuterRef("pk"))
+    qs = (
+        cast("QuerySet[selectors.FlaggedGoal]", filtered)
+        .select_related("team")
+        .annotate(
+            aligned_goal=Subquery(link.values("parent_goal__title")[:1]),
+            aligned_team=Subquery(link.values("parent_team__name")[:1]),
+        )
+    )
+
+    def aligned(g: Any) -> list[str]:
+        if g.aligned_goal is not None:
+            return ["goal", g.aligned_goal]
+        return ["team", g.aligned_team] if g.aligned_team is not None else ["", ""]
 
     def rows() -> Any:
         for g in qs.iterator(chunk_size=1000):
             yield [g.vendor, g.external_id, g.title, g.team.name if g.team else "", ", ".join(g.owners), g.health, g.vendor_status,
                    g.state, g.outcome or "", progress_cell(g.progress), g.start_date or "", g.due_date or "",
-                   g.is_stale, g.is_overdue, g.last_check_in_at.isoformat() if g.last_check_in_at else "", g.url]  # fmt: skip
+                   g.is_stale, g.is_overdue, g.last_check_in_at.isoformat() if g.last_check_in_at else "", g.url, *aligned(g)]  # fmt: skip
 
     header = ["vendor", "external_id", "title", "team", "owners", "health", "vendor_status", "state", "outcome", "progress",
-              "start_date", "due_date", "stale", "overdue", "last_check_in_at", "url"]  # fmt: skip
+              "start_date", "due_date", "stale", "overdue", "last_check_in_at", "url", "aligned_parent_kind", "aligned_parent"]  # fmt: skip
     return csv_response("okrhub-goals.csv", header, rows())
 
 
@@ -101,14 +117,27 @@ def _detail_snapshots(goal: Goal, key_results: list[Any]) -> list[ProgressSnapsh
     return goal_snapshots
 
 
-@require_GET
-def goal_detail(request: AppRequest, goal_id: int) -> HttpResponse:
+def goal_detail_context(request: AppRequest, goal_id: int) -> dict[str, Any] | None:
+    """The page's context without its alignment section; ``None`` when the goal is not visible."""
     # What the page shows of the goal comes from the cache (keyed by the user's data versions).
     data = cache.cached(request.user, "goal-detail", goal_id, lambda: _detail_data(request.user, goal_id))
     if data is None:
-        raise Http404("No such goal, or it is not visible to you.")
+        return None
     context = page_context(request)
     context.update(data)
+    return context
+
+
+@require_GET
+def goal_detail(request: AppRequest, goal_id: int) -> HttpResponse:
+    from dashboard.alignment.views import REGION, alignment_context  # the alignment app builds on this page
+
+    context = goal_detail_context(request, goal_id)
+    if context is None:
+        raise Http404("No such goal, or it is not visible to you.")
+    context.update(alignment_context(request, context["goal"]))
+    if "align_q" in request.GET:  # the candidate search of the "Align under" form
+        return render_region(request, "okrs/goal_detail.html", context, REGION)
     return render(request, "okrs/goal_detail.html", context)
 
 

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from dashboard.alignment import selectors as alignment_selectors
 from dashboard.core.http import AppRequest
 from dashboard.integrations.models import Connector
 from dashboard.okrs import cache, lists, rows, selectors
@@ -55,7 +56,9 @@ def teams(request: AppRequest) -> HttpResponse:
             children = list(selectors.team_children(user, team.pk, goals, only_matching=filters.limits_goals)[: MAX_ROWS + 1])
             truncated = len(children) > MAX_ROWS
             children = children[:MAX_ROWS]
-            selectors.attach_rollups([team, *children], goals)
+            aligned = alignment_selectors.aligned_goals(user, goals)
+            selectors.attach_rollups([team, *children], goals, aligned=aligned)
+            _attach_aligned([team, *children], alignment_selectors.aligned_goals_by_team(user, goals, [team.pk, *(c.pk for c in children)]))
             focus = {"team": team, "ancestors": selectors.team_ancestors(user, team), "children": children}
     else:
 
@@ -64,15 +67,18 @@ def teams(request: AppRequest) -> HttpResponse:
             found = list(roots.values_list("pk", "has_children")[: MAX_ROWS + 1])
             shown = [pk for pk, _ in found[:MAX_ROWS]]
             if shown:
-                team_rollups, connector_rollups = selectors.tree_rollups(Team.objects.filter(pk__in=shown), goals)
+                aligned = alignment_selectors.aligned_goals(user, goals)
+                team_rollups, connector_rollups = selectors.tree_rollups(Team.objects.filter(pk__in=shown), goals, aligned=aligned)
             else:
                 team_rollups, connector_rollups = {}, selectors.connector_rollups(goals)
-            return {"found": found, "teams": team_rollups, "connectors": connector_rollups}
+            in_place = alignment_selectors.aligned_goals_by_team(user, goals, shown)
+            return {"found": found, "teams": team_rollups, "connectors": connector_rollups, "aligned": in_place}
 
         data = cache.cached_for(request, "teams:roots", tree_data)
         truncated = len(data["found"]) > MAX_ROWS
         by_connector: dict[int, dict[str, Any]] = {}
         roots = _teams_by_id(data["found"][:MAX_ROWS], data["teams"])
+        _attach_aligned(roots, data.get("aligned", {}))
         rollups = data["connectors"]
         for team in roots:
             tree = by_connector.get(team.connector_id)
@@ -102,6 +108,12 @@ def teams(request: AppRequest) -> HttpResponse:
     return render_region(request, "okrs/teams.html", context, "listing")
 
 
+def _attach_aligned(teams: list[Team], by_team: dict[int, list[dict[str, Any]]]) -> None:
+    """The goals of other connectors aligned under each team, shown in place (issue #18)."""
+    for team in teams:
+        team.aligned_goals = by_team.get(team.pk, [])  # type: ignore[attr-defined]
+
+
 def _teams_by_id(found: list[tuple[int, bool]], rollups: dict[int, dict[str, Any]]) -> list[Team]:
     """The rows of these (visible, chosen) teams in order, with ``has_children`` and roll-ups
     from the cached data set on them: one query."""
@@ -125,12 +137,20 @@ def team_children(request: AppRequest, team_id: int) -> HttpResponse:
         children = selectors.team_children(request.user, team_id, goals, only_matching=filters.limits_goals)
         found = list(children.values_list("pk", "has_children")[: MAX_ROWS + 1])
         shown = [pk for pk, _ in found[:MAX_ROWS]]
-        return {"found": found, "teams": selectors.subtree_rollups(Team.objects.filter(pk__in=shown), goals) if shown else {}}
+        if not shown:
+            return {"found": found, "teams": {}, "aligned": {}}
+        aligned = alignment_selectors.aligned_goals(request.user, goals)
+        return {
+            "found": found,
+            "teams": selectors.subtree_rollups(Team.objects.filter(pk__in=shown), goals, aligned=aligned),
+            "aligned": alignment_selectors.aligned_goals_by_team(request.user, goals, shown),
+        }
 
     data = cache.cached_for(request, "teams:children", children_data, extra=team_id)
     children = data["found"]
     level = request.GET.get("level", "1")
     shown = _teams_by_id(children[:MAX_ROWS], data["teams"])
+    _attach_aligned(shown, data.get("aligned", {}))
     rows_html = rows.tree_items(
         shown,
         level=int(level) + 1 if level.isdigit() and int(level) < 50 else 2,
@@ -154,14 +174,16 @@ def teams_export(request: AppRequest) -> StreamingHttpResponse:
         teams = teams.filter(path__startswith=filters.team["path"])
     if filters.limits_goals:
         teams = selectors.with_matching_goals_only(teams, goals)
-    rollups = selectors.subtree_rollups(teams, goals)
+    rollups = selectors.subtree_rollups(teams, goals, aligned=alignment_selectors.aligned_goals(user, goals))
     teams = teams.defer("raw", "fingerprint").select_related("connector").order_by("connector__name", "path")
 
     def rows() -> Any:
         for t in teams.iterator(chunk_size=1000):
             r = rollups.get(t.pk, selectors.EMPTY_ROLLUP)
             yield [t.connector.name, t.vendor, t.name, t.depth, r["goals"], progress_cell(r["progress"]),
-                   r["on_track"], r["needs_attention"], r["off_track"], r["unknown"], t.url]  # fmt: skip
+                   r["on_track"], r["needs_attention"], r["off_track"], r["unknown"], t.url, r.get("aligned", 0)]  # fmt: skip
 
-    header = ["connector", "vendor", "team", "depth", "goals", "progress", "on_track", "needs_attention", "off_track", "no_status", "url"]
+    # New columns go last: scripts that read the export by position keep working.
+    header = ["connector", "vendor", "team", "depth", "goals", "progress", "on_track", "needs_attention", "off_track", "no_status", "url",
+              "aligned_goals"]  # fmt: skip
     return csv_response("okrhub-teams.csv", header, rows())

@@ -31,6 +31,7 @@ PATHS = {
     "/api/v1/people": {"get"},
     "/api/v1/sync-runs": {"get"},
     "/api/v1/sync": {"post"},
+    "/api/v1/alignments": {"get"},
 }
 
 

@@ -106,3 +106,22 @@ def test_demo_member_sees_goals_from_all_three_vendors(demo: tuple[str, list[str
     page.goto(url)
     assert page.get_by_role("heading", name="Overview").count() == 1
     page.screenshot(path=str(artifacts_dir / "demo-overview.png"), full_page=True)
+
+    # After its first syncs the demo computes alignment suggestions across the vendors (issue #18).
+    assert page.context.browser is not None
+    admin_context = page.context.browser.new_context()
+    admin = admin_context.new_page()
+    admin.goto(url)
+    admin.fill("input[name=username]", "admin")
+    admin.fill("input[name=password]", "admin-demo-pass")
+    admin.click("button[type=submit]")
+    admin.wait_for_url(re.compile(r".*/$"))
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        admin.goto(f"{url}alignment/suggestions/")
+        if admin.locator("tr[data-suggestion]").count():
+            break
+        time.sleep(3)
+    assert admin.locator("tr[data-suggestion]").count() > 0, "no alignment suggestions in the demo\n" + output[-3000:]
+    admin.screenshot(path=str(artifacts_dir / "demo-alignment-suggestions.png"), full_page=True)
+    admin_context.close()

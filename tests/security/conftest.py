@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from dashboard.accounts.tokens import create_token
+from dashboard.alignment.models import Alignment, AlignmentSuggestion
 from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Credential, SyncRun
 from tests.factories import (
@@ -48,6 +49,7 @@ class World:
     connector: Any
     mallory_credential: Credential
     mallory_goal: Any
+    suggestion: Any = None  # an alignment suggestion between two of Victor's goals (issue #18)
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +81,11 @@ def world(db: None, settings: Any) -> World:
     see(cred, team, goal, kr)
     see(ogsm_cred, action)
     see(ops_cred, project, task)
+    # OKR Hub's own links between Victor's goals of two tools (issue #18): hidden from Mallory too.
+    ops_goal = GoalFactory(connector=ops, title=f"{MARKER} operately goal")
+    see(ops_cred, ops_goal)
+    Alignment.objects.create(child_goal=ops_goal, parent_team=team, created_by=victor)
+    suggestion = AlignmentSuggestion.objects.create(child_goal=goal, parent_goal=ops_goal, score=90.0, reasons=[f"{MARKER} reason"])
     mallory_goal = GoalFactory(connector=north, title="Mallory's goal")
     see(mallory_cred, mallory_goal)
 
@@ -95,4 +102,5 @@ def world(db: None, settings: Any) -> World:
         victor=victor, mallory=mallory, mallory_client=client, victor_credential=cred, shared_credential=shared,
         victor_token_id=token.token.pk, victor_token=token.raw, run=run, team=team, goal=goal, key_result=kr,
         action=action, project=project, task=task, connector=north, mallory_credential=mallory_cred, mallory_goal=mallory_goal,
+        suggestion=suggestion,
     )  # fmt: skip

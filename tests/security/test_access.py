@@ -51,7 +51,7 @@ def param_values(route: Route, world: World) -> dict[str, Any]:
         elif name == "credential_id":
             shared = route.template.startswith("connectors/")
             values[name] = (world.shared_credential if shared else world.victor_credential).pk
-        elif name in ("token_id", "goal_id", "item_id", "team_id", "connector_id", "user_id", "rest"):
+        elif name in ("token_id", "goal_id", "item_id", "team_id", "connector_id", "user_id", "suggestion_id", "rest"):
             values[name] = {
                 "token_id": world.victor_token_id,
                 "goal_id": world.goal.pk,
@@ -59,6 +59,7 @@ def param_values(route: Route, world: World) -> dict[str, Any]:
                 "team_id": world.team.pk,
                 "connector_id": world.connector.pk,
                 "user_id": "victor",
+                "suggestion_id": world.suggestion.pk,  # an alignment suggestion between two of Victor's goals
                 "rest": "probe",
             }[name]
         else:

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 
 from dashboard.accounts.tokens import create_token
+from dashboard.alignment.models import Alignment, AlignmentSuggestion
 from dashboard.okrs.models import Goal, KeyResult, Team, WorkItem
 from tests.factories import AdminFactory
 from tests.reliability.helpers import connect, sync
@@ -104,7 +105,13 @@ def hostile_world(sandbox_factory) -> SimpleNamespace:
     xss_goal = Goal.objects.filter(title__contains="<script>").first()
     assert xss_goal is not None, "no vendor goal with a script title was synced"
     token = create_token(c.user, "xss")
+    # The script-titled goal aligned under another tool's team and goal: the tree and goal pages show it in place (issue #18).
+    other_team = Team.objects.exclude(connector=xss_goal.connector).order_by("pk").first()
+    other_goal = Goal.objects.exclude(connector=xss_goal.connector).order_by("pk").first()
+    Alignment.objects.create(child_goal=xss_goal, parent_team=other_team, created_by=c.user)
+    suggestion = AlignmentSuggestion.objects.create(child_goal=other_goal, parent_goal=xss_goal, score=80.0, reasons=[HTML_TITLE])
     return SimpleNamespace(
+        suggestion=suggestion,
         client=c.client, user=c.user, token=token.raw, victor_token_id=token.token.pk,
         goal=xss_goal, team=Team.objects.order_by("pk").first(),  # for the URLs with a team id (tests/security/test_access.py)
         action=malicious, key_result=KeyResult.objects.first(), project=WorkItem.objects.filter(kind="project").first(),

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
+from dashboard.alignment import api as alignment_api
 from dashboard.okrs.api import okrs, sync
 from dashboard.okrs.api.auth import SessionAuth, TokenAuth
 from dashboard.okrs.api.errors import install_handlers
@@ -47,3 +48,4 @@ api = NinjaAPI(
 install_handlers(api)
 api.add_router("", okrs.router)
 api.add_router("", sync.router)
+api.add_router("", alignment_api.router)  # OKR Hub's own cross-vendor links (issue #18)

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.params import functions as param  # typed param functions: ninja.Path is an Annotated alias to mypy
 
+from dashboard.alignment.selectors import aligned_goals, aligned_parent, visible_alignments
 from dashboard.okrs import selectors, work_item_selectors
 from dashboard.okrs.api import schemas
 from dashboard.okrs.api.errors import bad_parameter, not_found
@@ -147,6 +148,7 @@ def _goal(goal: Goal) -> dict[str, Any]:
         "due_date": goal.due_date,
         "url": goal.url or None,
         "key_results": [_key_result(kr) for kr in goal.key_results.all()],
+        "aligned_parent": aligned_parent(getattr(goal, "visible_alignment", None)),  # prefetched by _goals
     }
 
 
@@ -218,6 +220,12 @@ def _goals(request: HttpRequest) -> QuerySet[Goal]:
             Prefetch("team", queryset=_team_refs(request)),
             Prefetch("parent", queryset=_goal_refs(request)),
             Prefetch("key_results", queryset=key_results),
+            # An OKR Hub link shows only when both ends are visible (issue #18).
+            Prefetch(
+                "alignment",
+                queryset=visible_alignments(request.user).select_related("parent_goal", "parent_team", "created_by"),
+                to_attr="visible_alignment",
+            ),
         )
         .order_by("id")
     )
@@ -238,7 +246,8 @@ def _work_items(request: HttpRequest) -> QuerySet[WorkItem]:
 def _teams_with_rollups(request: HttpRequest) -> QuerySet[Team]:
     # The same SQL roll-ups as the Teams page (correlated subqueries over Team.path), over the
     # goals this user can see: never a per-team loop in Python.
-    teams = selectors.with_rollups(selectors.visible_teams(request.user), selectors.visible_goals_base(request.user))
+    goals = selectors.visible_goals_base(request.user)
+    teams = selectors.with_rollups(selectors.visible_teams(request.user), goals, aligned=aligned_goals(request.user, goals))
     return (
         teams.select_related("connector")
         .prefetch_related(Prefetch("parent", queryset=selectors.visible_teams(request.user).only("id")))

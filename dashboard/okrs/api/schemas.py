@@ -69,6 +69,19 @@ class KeyResultOut(Schema):
     url: str | None
 
 
+class AlignedParentOut(Schema):
+    """An OKR Hub link (issue #18), never held by a vendor: the goal or team this goal is aligned under."""
+
+    kind: str = Field(..., description="'goal' or 'team'.")
+    id: int
+    title: str | None = Field(None, description="The parent goal's title (kind 'goal').")
+    name: str | None = Field(None, description="The parent team's name (kind 'team').")
+    vendor: str
+    created_by: str | None = Field(None, description="Username of who linked (null once that user is removed).")
+    created_at: datetime
+    source: str = Field(..., description="'manual' or 'suggestion' (an accepted suggestion).")
+
+
 class GoalOut(Schema):
     id: int
     vendor: str
@@ -90,6 +103,7 @@ class GoalOut(Schema):
     due_date: date | None
     url: str | None
     key_results: list[KeyResultOut]
+    aligned_parent: AlignedParentOut | None = Field(None, description="Aligned under another vendor's goal or team in OKR Hub.")
 
 
 class CheckInOut(Schema):
@@ -196,6 +210,14 @@ class SyncStarted(Schema):
     message: str
 
 
+class AlignmentOut(Schema):
+    id: int
+    child: GoalRef
+    child_title: str
+    child_vendor: str
+    parent: AlignedParentOut
+
+
 class _Page(Schema):
     count: int
     next: str | None
@@ -224,3 +246,7 @@ class PersonPage(_Page):
 
 class SyncRunPage(_Page):
     results: list[SyncRunOut]
+
+
+class AlignmentPage(_Page):
+    results: list[AlignmentOut]

@@ -78,6 +78,9 @@ class Command(BaseCommand):
         if not creds:
             raise CommandError(f"the {vendor} sandbox offered no credentials")
         self.credential(connector, users["alice"], creds[0])
+        # The admin reviews alignment suggestions, and sees a link only where it sees both ends
+        # (issue #18): its own account at every vendor, as alice's.
+        self.credential(connector, users["admin"], creds[0])
         restricted = pick_restricted(creds)
         if restricted:
             self.credential(connector, users["bob"], restricted)
