@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Model
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from dashboard.audit.context import current_actor
 from dashboard.audit.models import AuditEvent
@@ -196,6 +197,36 @@ def _writeback_recorded(sender: Any, instance: Any, created: bool, raw: bool = F
     )
 
 
+def _alignment_label(alignment: Any) -> str:
+    try:
+        parent = alignment.parent_goal.title if alignment.parent_goal_id else alignment.parent_team.name
+        return f"{alignment.child_goal.title} → {parent}"
+    except Exception:  # an end is being deleted with it
+        return f"goal {alignment.child_goal_id} → {'goal' if alignment.parent_goal_id else 'team'} {alignment.parent_goal_id or alignment.parent_team_id}"
+
+
+def _alignment_saved(sender: Any, instance: Any, created: bool, raw: bool = False, **_: Any) -> None:
+    if raw or not created:
+        return
+    how = "accepted suggestion" if getattr(instance, "source", "") == "suggestion" else "aligned by hand"
+    record(AuditEvent.Area.ALIGNMENT, "alignment.created", target_id=instance.pk, target_label=_alignment_label(instance), summary=how)
+
+
+def _alignment_deleting(sender: Any, instance: Any, **_: Any) -> None:
+    # Before anything of a cascade is deleted: both ends can still be read.
+    instance.__dict__[_OLD] = _alignment_label(instance)
+
+
+def _alignment_deleted(sender: Any, instance: Any, **_: Any) -> None:
+    record(
+        AuditEvent.Area.ALIGNMENT,
+        "alignment.removed",
+        target_id=instance.pk,
+        target_label=instance.__dict__.pop(_OLD, None) or _alignment_label(instance),
+        summary="link removed",
+    )
+
+
 def connect() -> None:
     from dashboard.integrations.audit import AuditLog
     from dashboard.integrations.models import Connector, Credential
@@ -208,3 +239,8 @@ def connect() -> None:
     post_delete.connect(_credential_deleted, sender=Credential, dispatch_uid="audit-credential-deleted")
     m2m_changed.connect(_grants_changed, sender=Credential.groups.through, dispatch_uid="audit-grants")
     post_save.connect(_writeback_recorded, sender=AuditLog, dispatch_uid="audit-writeback")
+    if apps.is_installed("dashboard.alignment"):
+        alignment = apps.get_model("alignment", "Alignment")
+        post_save.connect(_alignment_saved, sender=alignment, dispatch_uid="audit-alignment-saved")
+        pre_delete.connect(_alignment_deleting, sender=alignment, dispatch_uid="audit-alignment-deleting")
+        post_delete.connect(_alignment_deleted, sender=alignment, dispatch_uid="audit-alignment-deleted")
