@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dashboard.accounts",
     "dashboard.integrations",
     "dashboard.okrs",
+    "dashboard.people",  # one person across vendors (issue #18)
 ]
 
 MIDDLEWARE = [
