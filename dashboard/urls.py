@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("dashboard.integrations.urls")),  # /connections/, /connectors/ (issue #7), sync (issue #6)
     path("", include("dashboard.okrs.write_urls")),  # write-back forms and the audit log (issue #10)
     path("healthz", healthz, name="healthz"),
+    path("", include("dashboard.people.urls")),  # one person across vendors (issue #18)
     path("", include("dashboard.okrs.urls")),  # dashboard pages (issue #8)
 ]
