@@ -19,6 +19,7 @@ from ninja.openapi.docs import Swagger
 from dashboard.okrs.api import okrs, sync
 from dashboard.okrs.api.auth import SessionAuth, TokenAuth
 from dashboard.okrs.api.errors import install_handlers
+from dashboard.people import api as people_api
 
 API_DESCRIPTION = """\
 One API over every vendor (North, Operately, OGSM), with the same visibility as the pages.
@@ -47,3 +48,4 @@ api = NinjaAPI(
 install_handlers(api)
 api.add_router("", okrs.router)
 api.add_router("", sync.router)
+api.add_router("", people_api.router)
