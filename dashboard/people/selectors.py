@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from dashboard.okrs.selectors import UserLike, visible_credentials, visible_people
 from dashboard.people.models import Identity, IdentityMember, NameMatchProposal, name_key
@@ -100,6 +100,26 @@ def visible_member_q(user: UserLike, prefix: str = "") -> Q:
 def visible_identities(user: UserLike) -> QuerySet[Identity]:
     """Identities with at least one member the viewer may see."""
     return Identity.objects.filter(Exists(IdentityMember.objects.filter(visible_member_q(user), identity_id=OuterRef("pk"))))
+
+
+def identity_for_page(user: UserLike, identity_id: int) -> tuple[Identity, list[IdentityMember], list[MemberRef]] | None:
+    """The identity, its members the viewer may see, and every member as :class:`MemberRef` (an
+    item the viewer sees may name a vendor person they do not see): one query. ``None`` when the
+    viewer sees no member of it, as when it does not exist."""
+    rows: list[IdentityMember] = list(
+        IdentityMember.objects.filter(identity_id=identity_id)
+        .select_related("identity", "person__connector", "connector", "linked_by")
+        .annotate(is_visible=ExpressionWrapper(visible_member_q(user), output_field=BooleanField()))
+        .order_by("id")
+    )
+    visible = [m for m in rows if m.is_visible]  # type: ignore[attr-defined]
+    if not visible:
+        return None
+    refs = [
+        MemberRef(m.person.connector_id, m.person.external_id, "") if m.person else MemberRef(m.connector_id or 0, "", m.owner_name)
+        for m in rows
+    ]
+    return rows[0].identity, visible, refs
 
 
 def visible_members(user: UserLike, identity: Identity) -> list[IdentityMember]:

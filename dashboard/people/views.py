@@ -25,10 +25,10 @@ from dashboard.okrs.pace import BEHIND_PACE_POINTS, behind_pace, pace_of, with_p
 from dashboard.okrs.views_common import page_context
 from dashboard.people import selectors as people
 from dashboard.people import services
-from dashboard.people.models import Identity, IdentityMember
+from dashboard.people.models import IdentityMember
 
 LIST_LIMIT = 50
-PACE_LIMIT = 10
+PACE_LIMIT = 10  # the most-behind rows shown, over goals, key results and work items together
 PER_PAGE = 50
 ATTENTION_HEALTH = (Health.OFF_TRACK.value, Health.NEEDS_ATTENTION.value)
 WORST_FIRST = ("health_rank", "due_date", "title", "id")
@@ -60,19 +60,15 @@ def _behind(qs: QuerySet[Any], kind: str) -> list[dict[str, Any]]:
     return out
 
 
-def _identity_or_404(request: AppRequest, identity_id: int) -> Identity:
-    identity = people.visible_identities(request.user).filter(pk=identity_id).first()
-    if identity is None:
-        raise Http404("No such person, or nothing of theirs is visible to you.")
-    return identity
-
-
 @require_GET
 def person_detail(request: AppRequest, identity_id: int) -> HttpResponse:
     user = request.user
-    identity = _identity_or_404(request, identity_id)
-    members = [people.member_label(m) for m in people.visible_members(user, identity)]
-    owned = people.identity_q(identity.pk)
+    found = people.identity_for_page(user, identity_id)
+    if found is None:
+        raise Http404("No such person, or nothing of theirs is visible to you.")
+    identity, visible_members, refs = found
+    members = [people.member_label(m) for m in visible_members]
+    owned = people.owned_q(refs)
     goals = selectors.visible_goals_base(user).filter(owned)
     key_results = selectors.visible_key_results(user).filter(owned)
     items = selectors.visible_work_items_base(user).filter(owned)
@@ -94,7 +90,9 @@ def person_detail(request: AppRequest, identity_id: int) -> HttpResponse:
         vendors=sorted({m["vendor"] for m in members if m["vendor"]}),
         counts=counts,
         attention=attention,
-        behind=_behind(goals, "Goal") + _behind(key_results, "Key result") + _behind(items, "Work item"),
+        behind=sorted(
+            _behind(goals, "Goal") + _behind(key_results, "Key result") + _behind(items, "Work item"), key=lambda b: -b["pace"].gap
+        )[:PACE_LIMIT],
         goal_rows=rows.review_goal_rows(lists.attach_recent_progress(lists.in_order(lists.goal_rows(), goal_ids))),
         goal_ids=goal_ids,
         key_results=kr_rows,
