@@ -126,7 +126,9 @@ class Demo:
             bind = f"{self.host}:{self.port}"
             self.start("web", [PY, "manage.py", "runserver", bind, "--noreload", "--insecure"])
             self.wait_for_web()
-            self.manage("sync", "--json")  # the first syncs, queued for the worker
+            # The first syncs, queued for the worker; each successful run links people across vendors
+            # (dashboard.people.hooks runs link_people() after it), so the People pages fill as they finish.
+            self.manage("sync", "--json")
             url = f"http://{bind}/"
             print("", flush=True)
             print(f"OKR Hub demo is running at {url}", flush=True)
