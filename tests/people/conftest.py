@@ -42,6 +42,12 @@ def add_credential(connector: Connector, secret: Any, owner: Any) -> Credential:
 
 @pytest.fixture
 def world(sandbox_factory, db) -> World:
+    return build_world(sandbox_factory, tweak=True)
+
+
+def build_world(sandbox_factory: Any, *, tweak: bool) -> World:
+    """The three sandboxes synced for alice; ``tweak`` adds a second shared e-mail (Alyssa/Ada)
+    and renames Operately's Bob to an OGSM owner name before the first sync."""
     sandboxes: dict[str, Any] = {}
     connectors: dict[str, Connector] = {}
     credentials: dict[str, Credential] = {}
@@ -54,10 +60,11 @@ def world(sandbox_factory, db) -> World:
     north_user = sandboxes["north"].state.users[SHARED_EMAIL_NORTH_USER]
     shared = north_user["email"]
     people = sandboxes["operately"].state.people
-    ada = next(p for p in people.values() if p.full_name == "Ada Lovelace")
-    ada.email = shared.upper()  # e-mail matching ignores case
     bob = next(p for p in people.values() if p.full_name == "Bob Builder")
-    bob.full_name = OGSM_NAME
+    if tweak:
+        ada = next(p for p in people.values() if p.full_name == "Ada Lovelace")
+        ada.email = shared.upper()  # e-mail matching ignores case
+        bob.full_name = OGSM_NAME
     world = World(sandboxes, connectors, credentials, shared, bob.email, user)
     for vendor in ("north", "operately", "ogsm"):
         world.sync(vendor)
