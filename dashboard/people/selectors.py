@@ -155,3 +155,29 @@ def member_label(member: IdentityMember) -> dict[str, Any]:
         "name_only": member.person is None,
         "person_id": member.person_id,
     }
+
+
+def owner_links(user: UserLike, item: Any) -> list[dict[str, Any]]:
+    """Each owner name of a goal or work item with the person page it links to (``identity_id``,
+    or None where OKR Hub knows no identity the viewer may open): one query. Names pair with
+    ``owner_external_ids`` by position where the vendor gives both; by name at name-only vendors."""
+    names = [str(n) for n in (item.owners or []) if n]
+    ids = [str(i) for i in (item.owner_external_ids or [])]
+    if not names:
+        return []
+    by_id = len(ids) == len(names)
+    where = Q(person__connector_id=item.connector_id, person__external_id__in=ids) if by_id else Q(pk__in=[])
+    where |= Q(person__isnull=True, connector_id=item.connector_id, owner_key__in=[name_key(n) for n in names])
+    openable = Exists(IdentityMember.objects.filter(visible_member_q(user), identity_id=OuterRef("identity_id")))
+    rows = IdentityMember.objects.filter(where).filter(openable).values_list("person__external_id", "owner_key", "identity_id")
+    by_external: dict[str, int] = {}
+    by_key: dict[str, int] = {}
+    for external_id, key, identity_id in rows:
+        if external_id:
+            by_external[external_id] = identity_id
+        else:
+            by_key[key] = identity_id
+    return [
+        {"name": name, "identity_id": (by_external.get(ids[i]) if by_id else None) or by_key.get(name_key(name))}
+        for i, name in enumerate(names)
+    ]

@@ -132,3 +132,17 @@ def test_admins_merge_and_split_on_the_person_page(client, world):
     client.force_login(world.user)
     assert "Merge another person" not in client.get(f"/people/{identity.pk}/").content.decode()
     assert client.post(f"/people/{identity.pk}/merge/", {"other": "1"}).status_code == 404
+
+
+def test_owner_names_on_goal_and_work_item_pages_link_to_the_person(client, world):
+    identity = shared_identity(world)
+    client.force_login(world.user)
+    goal = Goal.objects.filter(identity_q(identity.pk), vendor="operately").first()
+    html = client.get(f"/goals/{goal.pk}/").content.decode()
+    assert f'href="/people/{identity.pk}/" class="owner-link"' in html
+    item = WorkItem.objects.filter(identity_q(identity.pk)).first()
+    html = client.get(f"/work-items/{item.pk}/").content.decode()
+    assert f'href="/people/{identity.pk}/" class="owner-link"' in html
+    # an owner OKR Hub knows no person for stays plain text
+    unowned = Goal.objects.exclude(owners=[]).exclude(identity_q(identity.pk)).filter(vendor="north").first()
+    assert client.get(f"/goals/{unowned.pk}/").status_code == 200
