@@ -21,7 +21,7 @@ from connectors.base import Health
 from dashboard.accounts.roles import admin_required, is_admin
 from dashboard.core.http import AppRequest
 from dashboard.okrs import lists, rows, selectors
-from dashboard.okrs.pace import BEHIND_PACE_POINTS, behind_pace, pace_of, with_pace_gap
+from dashboard.okrs.pace import BEHIND_PACE_POINTS, pace_of, with_pace_gap
 from dashboard.okrs.views_common import page_context
 from dashboard.people import selectors as people
 from dashboard.people import services
@@ -50,10 +50,11 @@ def _summary(qs: QuerySet[Any], *, stale: bool = True) -> dict[str, int]:
 
 
 def _behind(qs: QuerySet[Any], kind: str) -> list[dict[str, Any]]:
-    """The most-behind rows of ``qs`` with their pace (one query)."""
-    found = behind_pace(qs).only("id", "title", "vendor", "progress", "start_date", "due_date", "state")
+    """The most-behind rows of ``qs`` with their pace (one query). The same rows as
+    :func:`dashboard.okrs.pace.behind_pace`, with the gap computed once for the filter and the sort."""
+    found = with_pace_gap(qs.only("id", "title", "vendor", "progress", "start_date", "due_date", "state"))
     out = []
-    for row in with_pace_gap(found).order_by("-pace_gap", "title", "id")[:PACE_LIMIT]:
+    for row in found.filter(pace_gap__gte=BEHIND_PACE_POINTS).order_by("-pace_gap", "title", "id")[:PACE_LIMIT]:
         pace = pace_of(row)
         if pace is not None:
             out.append({"kind": kind, "row": row, "pace": pace, "expected": round(pace.expected)})

@@ -7,6 +7,7 @@ from html import escape
 import pytest
 
 from dashboard.okrs.models import Goal, KeyResult, WorkItem
+from dashboard.okrs.pace import behind_pace, pace_of
 from dashboard.people.models import Identity, IdentityMember, NameMatchProposal
 from dashboard.people.selectors import identity_q
 from tests.factories import UserFactory
@@ -40,6 +41,15 @@ def test_a_person_page_shows_what_they_own_at_two_vendors(client, world):
     assert counts["goals"]["total"] == goals.count()
     assert counts["key_results"]["total"] == KeyResult.objects.filter(identity_q(identity.pk)).count()
     assert counts["work_items"]["total"] == WorkItem.objects.filter(identity_q(identity.pk)).count()
+    # behind pace: what dashboard.okrs.pace says, counted and listed most behind first
+    behind = [*behind_pace(goals), *behind_pace(KeyResult.objects.filter(identity_q(identity.pk)))]
+    behind += list(behind_pace(WorkItem.objects.filter(identity_q(identity.pk))))
+    assert sum(c["behind_pace"] for c in counts.values()) == response.context["attention"]["behind_pace"] == len(behind)
+    shown = response.context["behind"]
+    assert behind and len(shown) == min(10, len(behind))
+    gaps = [b["pace"].gap for b in shown]
+    assert gaps == sorted(gaps, reverse=True) and all(b["pace"].is_behind for b in shown)
+    assert max(pace_of(row).gap for row in behind) == gaps[0]
 
 
 def test_a_member_sees_only_what_their_credentials_see(client, world, sandbox_factory):
