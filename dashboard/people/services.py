@@ -267,7 +267,7 @@ def confirm_proposal(proposal_id: int, user: User) -> NameMatchProposal:
     # Other pending proposals of this member are settled by this one.
     NameMatchProposal.objects.filter(member=member, status=NameMatchProposal.Status.PENDING).exclude(pk=proposal.pk).delete()
     _drop_if_empty(old)
-    transaction.on_commit(_bump_all_connectors)
+    _bump_all_connectors()  # in the same transaction: cached pages never outlive the change
     return proposal
 
 
@@ -305,7 +305,7 @@ def merge_identities(source_id: int, target_id: int, user: User) -> Identity:
         target.email = found[source_id].email
         target.save(update_fields=["email"])
     found[source_id].delete()
-    transaction.on_commit(_bump_all_connectors)
+    _bump_all_connectors()  # in the same transaction: cached pages never outlive the change
     return target
 
 
@@ -326,5 +326,5 @@ def split_member(member_id: int, user: User) -> Identity:
     member.linked_at = timezone.now()
     member.save(update_fields=["identity", "how", "linked_by", "linked_at"])
     NameMatchProposal.objects.filter(member=member, status=NameMatchProposal.Status.PENDING).delete()
-    transaction.on_commit(_bump_all_connectors)
+    _bump_all_connectors()  # in the same transaction: cached pages never outlive the change
     return identity

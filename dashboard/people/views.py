@@ -2,8 +2,9 @@
 
 Everything a page lists starts from the ``visible_*`` selectors: a person page shows only what
 the viewer may see, and a person with nothing the viewer may see is a 404. The page runs a fixed
-number of queries whatever the person owns (ids first, then rows by id, as the lists do). It is
-not cached: identities change by admin decisions that do not bump a connector's data version.
+number of queries whatever the person owns (ids first, then rows by id, as the lists do); its
+data is cached like the other pages' (:mod:`dashboard.okrs.cache`): link changes bump every
+connector's data version.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from connectors.base import Health
 from dashboard.accounts.roles import admin_required, is_admin
 from dashboard.core.http import AppRequest
-from dashboard.okrs import lists, rows, selectors
+from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.pace import BEHIND_PACE_POINTS, pace_of, with_pace_gap
 from dashboard.okrs.views_common import page_context
 from dashboard.people import selectors as people
@@ -63,10 +64,21 @@ def _behind(qs: QuerySet[Any], kind: str) -> list[dict[str, Any]]:
 
 @require_GET
 def person_detail(request: AppRequest, identity_id: int) -> HttpResponse:
-    user = request.user
+    # Cached like the other pages' data (keyed by the user's data versions): every link change
+    # (a link run that changed something, a confirm, merge or split) bumps every connector's.
+    data = cache.cached(request.user, "person-detail", identity_id, lambda: _person_data(request.user, identity_id))
+    if data is None:
+        raise Http404("No such person, or nothing of theirs is visible to you.")
+    context = page_context(request)
+    context.update(data, can_manage=is_admin(request.user), list_limit=LIST_LIMIT, behind_points=BEHIND_PACE_POINTS)
+    return render(request, "people/person_detail.html", context)
+
+
+def _person_data(user: Any, identity_id: int) -> dict[str, Any] | None:
+    """What the person page shows of ``identity_id`` to ``user``; ``None`` when nothing is visible."""
     found = people.identity_for_page(user, identity_id)
     if found is None:
-        raise Http404("No such person, or nothing of theirs is visible to you.")
+        return None
     identity, visible_members, refs = found
     members = [people.member_label(m) for m in visible_members]
     owned = people.owned_q(refs)
@@ -83,27 +95,20 @@ def person_detail(request: AppRequest, identity_id: int) -> HttpResponse:
         .order_by(*WORST_FIRST)[:LIST_LIMIT]
     )
     counts = {"goals": _summary(goals), "key_results": _summary(key_results, stale=False), "work_items": _summary(items)}
-    attention = {key: sum(c[key] for c in counts.values()) for key in ("off_track", "behind_pace", "stale", "overdue")}
-    context = page_context(request)
-    context.update(
-        identity=identity,
-        members=members,
-        vendors=sorted({m["vendor"] for m in members if m["vendor"]}),
-        counts=counts,
-        attention=attention,
-        behind=sorted(
-            _behind(goals, "Goal") + _behind(key_results, "Key result") + _behind(items, "Work item"), key=lambda b: -b["pace"].gap
-        )[:PACE_LIMIT],
-        goal_rows=rows.review_goal_rows(lists.attach_recent_progress(lists.in_order(lists.goal_rows(), goal_ids))),
-        goal_ids=goal_ids,
-        key_results=kr_rows,
-        work_rows=rows.work_rows(lists.attach_team_names(user, lists.in_order(lists.work_item_rows(), item_ids))),
-        item_ids=item_ids,
-        list_limit=LIST_LIMIT,
-        can_manage=is_admin(user),
-        behind_points=BEHIND_PACE_POINTS,
-    )
-    return render(request, "people/person_detail.html", context)
+    behind = _behind(goals, "Goal") + _behind(key_results, "Key result") + _behind(items, "Work item")
+    return {
+        "identity": identity,
+        "members": members,
+        "vendors": sorted({m["vendor"] for m in members if m["vendor"]}),
+        "counts": counts,
+        "attention": {key: sum(c[key] for c in counts.values()) for key in ("off_track", "behind_pace", "stale", "overdue")},
+        "behind": sorted(behind, key=lambda b: -b["pace"].gap)[:PACE_LIMIT],
+        "goal_rows": rows.review_goal_rows(lists.attach_recent_progress(lists.in_order(lists.goal_rows(), goal_ids))),
+        "goal_ids": goal_ids,
+        "key_results": kr_rows,
+        "work_rows": rows.work_rows(lists.attach_team_names(user, lists.in_order(lists.work_item_rows(), item_ids))),
+        "item_ids": item_ids,
+    }
 
 
 @require_GET

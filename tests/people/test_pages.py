@@ -128,8 +128,11 @@ def test_admins_merge_and_split_on_the_person_page(client, world):
     assert "Enter the number of the person" in bad
     itself = client.post(f"/people/{identity.pk}/merge/", {"other": str(identity.pk)}, follow=True).content.decode()
     assert "cannot be merged into itself" in itself
+    other_row = f'data-member="{other.members.get().pk}"'
+    assert other_row not in client.get(f"/people/{identity.pk}/").content.decode()  # cached page data now
     done = client.post(f"/people/{identity.pk}/merge/", {"other": f"/people/{other.pk}/"}, follow=True)
     assert "was merged into this one" in done.content.decode()
+    assert other_row in done.content.decode() and "Merged by admin" in done.content.decode()  # not stale
     assert not Identity.objects.filter(pk=other.pk).exists()
     member = identity.members.get(how="manual")
     split = client.post(f"/people/{identity.pk}/split/", {"member": str(member.pk)}, follow=True).content.decode()
