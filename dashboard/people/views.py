@@ -115,6 +115,13 @@ def _person_data(user: Any, identity_id: int) -> dict[str, Any] | None:
 def people_index(request: AppRequest) -> HttpResponse:
     user = request.user
     text = request.GET.get("q", "").strip()[:200]
+    context = page_context(request)
+    context.update(cache.cached_for(request, "people-index", lambda: _index_data(user, text, request.GET.get("page"))))
+    context.update(q=text, pending=people.pending_proposals().count() if is_admin(user) else 0)
+    return render(request, "people/people_index.html", context)
+
+
+def _index_data(user: Any, text: str, page_number: str | None) -> dict[str, Any]:
     qs = people.visible_identities(user)
     if text:
         qs = qs.filter(
@@ -124,24 +131,26 @@ def people_index(request: AppRequest) -> HttpResponse:
             | Q(members__owner_name__icontains=text)
             | Q(members__person__email__icontains=text)
         ).distinct()
-    page = Paginator(qs.order_by("name", "id"), PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("name", "id"), PER_PAGE).get_page(page_number)
     identities = list(page.object_list)
     vendors: dict[int, set[str]] = {}
-    rows_ = (
+    member_rows = (
         IdentityMember.objects.filter(people.visible_member_q(user), identity_id__in=[i.pk for i in identities])
         .values_list("identity_id", "person__vendor", "connector__vendor")
         .distinct()
     )
-    for identity_id, person_vendor, name_vendor in rows_:
+    for identity_id, person_vendor, name_vendor in member_rows:
         vendors.setdefault(identity_id, set()).add(person_vendor or name_vendor)
-    context = page_context(request)
-    context.update(
-        q=text,
-        page=page,
-        people=[{"identity": i, "vendors": sorted(vendors.get(i.pk, ()))} for i in identities],
-        pending=people.pending_proposals().count() if is_admin(user) else 0,
-    )
-    return render(request, "people/people_index.html", context)
+    return {
+        "people": [{"identity": i, "vendors": sorted(vendors.get(i.pk, ()))} for i in identities],
+        "page": {
+            "number": page.number,
+            "num_pages": page.paginator.num_pages,
+            "has_other_pages": page.has_other_pages(),
+            "previous": page.previous_page_number() if page.has_previous() else None,
+            "next": page.next_page_number() if page.has_next() else None,
+        },
+    }
 
 
 # -- admins -----------------------------------------------------------------------------------

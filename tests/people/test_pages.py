@@ -159,3 +159,16 @@ def test_owner_names_on_goal_and_work_item_pages_link_to_the_person(client, worl
     # an owner OKR Hub knows no person for stays plain text
     unowned = Goal.objects.exclude(owners=[]).exclude(identity_q(identity.pk)).filter(vendor="north").first()
     assert client.get(f"/goals/{unowned.pk}/").status_code == 200
+
+
+def test_the_index_pages_through_people(client, world, monkeypatch):
+    from dashboard.people import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 5)
+    client.force_login(world.user)
+    total = Identity.objects.count()
+    pages = -(-total // 5)
+    first = client.get("/people/").content.decode()
+    assert f"Page 1 of {pages}" in first and 'href="?page=2">Next' in first
+    last = client.get("/people/", {"page": "999"}).content.decode()
+    assert f"Page {pages} of {pages}" in last and "Previous" in last and ">Next<" not in last
