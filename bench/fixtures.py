@@ -12,7 +12,7 @@ def wipe() -> None:
     """Empty every OKR Hub table the benchmarks fill (users stay), so each run starts clean."""
     from django.db import connection
 
-    tables = [t for t in connection.introspection.table_names() if t.startswith(("okrs_", "integrations_"))]
+    tables = [t for t in connection.introspection.table_names() if t.startswith(("okrs_", "integrations_", "people_"))]
     if tables:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables) + " RESTART IDENTITY CASCADE")

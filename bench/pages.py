@@ -32,7 +32,7 @@ WARMUP = 2
 @dataclass(frozen=True)
 class PageCase:
     name: str
-    path: str  # may contain {team} {goal} {q}
+    path: str  # may contain {team} {goal} {q} {person}
     htmx: bool = False
     export: bool = False
 
@@ -48,6 +48,8 @@ CASES = (
     PageCase("goals filtered (htmx)", "/goals/?health=off_track&stale=1", htmx=True),
     PageCase("goals page 3", "/goals/?page=3"),
     PageCase("goal detail", "/goals/{goal}/"),
+    PageCase("person", "/people/{person}/"),
+    PageCase("people", "/people/"),
     PageCase("actions", "/actions/"),
     PageCase("actions board", "/actions/?view=board"),
     PageCase("actions filtered (htmx)", "/actions/?due=overdue&vendor=ogsm", htmx=True),
@@ -182,7 +184,7 @@ def measure_size(size: str, runs: int, cases_wanted: list[PageCase]) -> tuple[st
     client.force_login(user)
     cases = [("trivial signed-in page", TRIVIAL, False, False)]
     for case in cases_wanted:
-        path = case.path.format(team=ids["team_with_children"], goal=ids["goal"], q=ids["search"])
+        path = case.path.format(team=ids["team_with_children"], goal=ids["goal"], q=ids["search"], person=ids["person"])
         cases.append((case.name, path, case.htmx, case.export))
     trivial, *timings = measure_all(client, cases, runs)
     return org.label, trivial, timings

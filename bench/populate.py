@@ -89,6 +89,7 @@ def populate(org: PageOrg, user: Any, seed: int = 1) -> dict[str, Any]:
         ]
         Person.objects.bulk_create(people, batch_size=BATCH)
         names = [p.name for p in people]
+        person_at = {p.name: (p.connector_id, p.external_id) for p in people}  # owner ids where the owner is of that vendor
 
         teams = _teams(org, credentials, vendors, rng, Team)
         goals: list[Any] = []
@@ -105,6 +106,7 @@ def populate(org: PageOrg, user: Any, seed: int = 1) -> dict[str, Any]:
                     title=f"Goal {i}: {rng.choice(WORDS)} {rng.choice(WORDS)}",
                     owners=owners,
                     owners_text=Goal.owners_text_for(owners),
+                    owner_external_ids=[person_at[n][1] for n in owners if person_at[n][0] == team.connector_id],
                     health=rng.choice(HEALTHS),
                     state=rng.choice(STATES),
                     progress=None if i % 17 == 0 else round(rng.uniform(0, 100), 1),
@@ -213,9 +215,17 @@ def populate(org: PageOrg, user: Any, seed: int = 1) -> dict[str, Any]:
             through.objects.bulk_create(
                 [through(**{fk: item.id, "credential_id": credentials[item.vendor].id}) for item in items], batch_size=BATCH
             )
+    from dashboard.people.services import link_people
+
+    link_people()  # people across vendors (issue #18), as a sync would
     root = next(t for t in teams if t.depth == 0)
     goal_with_krs = goals[0]
-    return {"team_with_children": root.id, "goal": goal_with_krs.id, "search": WORDS[0]}
+    owned = next((g for g in goals if g.owner_external_ids), None)
+    owner = (
+        Person.objects.get(connector_id=owned.connector_id, external_id=owned.owner_external_ids[0]) if owned else Person.objects.first()
+    )
+    person = owner.identity_member.identity_id if owner else 0
+    return {"team_with_children": root.id, "goal": goal_with_krs.id, "search": WORDS[0], "person": person}
 
 
 def _teams(org: PageOrg, credentials: dict[str, Any], vendors: list[str], rng: random.Random, team_model: Any) -> list[Any]:

@@ -127,7 +127,9 @@ class Demo:
             bind = f"{self.host}:{self.port}"
             self.start("web", [PY, "manage.py", "runserver", bind, "--noreload", "--insecure"])
             self.wait_for_web()
-            self.manage("sync", "--json")  # the first syncs, queued for the worker
+            # The first syncs, queued for the worker; each successful run links people across vendors
+            # (dashboard.people.hooks runs link_people() after it), so the People pages fill as they finish.
+            self.manage("sync", "--json")
             # Alignment suggestions across the vendors once those syncs are done (in the background:
             # the URL is printed right away; Ctrl-C stops it with the rest).
             self.one_shot.add("suggestions")

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "dashboard.integrations",
     "dashboard.okrs",
     "dashboard.alignment",  # cross-vendor links OKR Hub stores itself (issue #18)
+    "dashboard.people",  # one person across vendors (issue #18)
     "dashboard.audit",
 ]
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("dashboard.okrs.write_urls")),  # write-back forms and the audit log (issue #10)
     path("", include("dashboard.alignment.urls")),  # cross-vendor alignment (issue #18)
     path("healthz", healthz, name="healthz"),
+    path("", include("dashboard.people.urls")),  # one person across vendors (issue #18)
     path("", include("dashboard.okrs.urls")),  # dashboard pages (issue #8)
 ]

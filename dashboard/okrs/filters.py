@@ -206,7 +206,11 @@ class FilterSet:
 
 
 def _owner_q(value: str) -> Q:
-    return Q(owners_text__icontains=value.lower())
+    """Owner name contains ``value``, or the owner is (at any vendor) the person across vendors
+    named exactly ``value`` (issue #18): see :func:`dashboard.people.selectors.owner_filter_q`."""
+    from dashboard.people.selectors import owner_filter_q  # people builds on okrs: imported late
+
+    return owner_filter_q(value)
 
 
 def _due_q(value: str) -> Q:

@@ -159,8 +159,11 @@ def _detail_data(user: Any, goal_id: int) -> dict[str, Any] | None:
     light = (*selectors.LIST_DEFER, "description")
     key_results = list(selectors.visible_key_results(user).defer(*selectors.LIST_DEFER).filter(goal=goal).order_by("title", "id"))
     snapshots = _detail_snapshots(goal, key_results)
+    from dashboard.people.selectors import owner_links  # people builds on okrs: imported late
+
     return {
         "goal": goal,
+        "owner_links": owner_links(user, goal),
         "parent_visible": bool(goal.parent_id) and goal.parent_visible,
         "key_results": key_results,
         "snapshots": snapshots,

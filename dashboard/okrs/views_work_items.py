@@ -29,8 +29,11 @@ def _detail_data(user: Any, item_id: int) -> dict[str, Any] | None:
     item = work_item_selectors.work_item_for_detail(user, item_id)
     if item is None:
         return None
+    from dashboard.people.selectors import owner_links  # people builds on okrs: imported late
+
     return {
         "item": item,
+        "owner_links": owner_links(user, item),
         "goal_visible": bool(item.goal_id) and item.goal_visible,  # type: ignore[attr-defined]
         "parent_visible": bool(item.parent_id) and item.parent_visible,  # type: ignore[attr-defined]
         "team_names": selectors.work_item_team_names(user, [item.pk]).get(item.pk, []),

@@ -29,6 +29,8 @@ PATHS = {
     "/api/v1/work-items": {"get"},
     "/api/v1/work-items/{item_id}": {"get"},
     "/api/v1/people": {"get"},
+    "/api/v1/identities": {"get"},
+    "/api/v1/identities/{identity_id}": {"get"},
     "/api/v1/sync-runs": {"get"},
     "/api/v1/sync": {"post"},
     "/api/v1/alignments": {"get"},
@@ -42,7 +44,7 @@ def test_openapi_document_describes_every_endpoint_and_filter(db: None) -> None:
     assert document["openapi"].startswith("3.") and document["info"]["title"] == "OKR Hub API"
     assert {path: set(ops) for path, ops in document["paths"].items()} == PATHS
     goal_params = {p["name"] for p in document["paths"]["/api/v1/goals"]["get"]["parameters"]}
-    assert {"limit", "offset", "vendor", "connector", "team", "owner", "health", "state", "stale", "overdue", "q"} <= goal_params
+    assert {"limit", "offset", "vendor", "connector", "team", "owner", "person", "health", "state", "stale", "overdue", "q"} <= goal_params
     work_params = {p["name"] for p in document["paths"]["/api/v1/work-items"]["get"]["parameters"]}
     assert {"limit", "offset", "vendor", "connector", "team", "owner", "health", "state", "overdue", "stale", "q", "kind"} <= work_params
     schemas = document["components"]["schemas"]

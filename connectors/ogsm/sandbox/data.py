@@ -27,7 +27,7 @@ PEOPLE = (
     "Sanne Bakker",
     "Pieter Visser",
     "Lotte Smit",
-    "Daan Meijer",
+    "Bob Builder",  # also Operately's engineer (the demo's name match across vendors, issue #18)
     "Emma de Boer",
     "Zoë Ångström",
     "José Núñez",

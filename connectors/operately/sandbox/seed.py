@@ -179,6 +179,9 @@ class Seeder:
         st = self.state
         self.ada = self.person("Ada Lovelace", "CEO", admin=True)
         self.bob = self.person("Bob Builder", "Engineer")
+        # The same person as North's Ben Bitdiddle (the sandboxes share his e-mail): one person
+        # across vendors in the demo (issue #18). Set after the draw: the seeded sequence is unchanged.
+        self.bob.email = "ben@example.com"
         self.carol = self.person("Carol Viewer", "Board observer")
         self.mallory = self.person("<b>Mallory</b> O'Hara", "Contractor")
         extra = max(3, self.n_spaces * 2)

@@ -47,6 +47,7 @@ from dashboard.integrations.services.sync_enqueue import (
 from dashboard.integrations.services.sync_links import HELD_BACK, MassRemovalHeldBack, fix_forward_links, reconcile_visibility
 from dashboard.integrations.services.sync_reader import StreamReader
 from dashboard.integrations.services.sync_store import KIND_MODELS, SPECS, StoreContext, upsert_page
+from dashboard.integrations.signals import sync_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -431,6 +432,11 @@ def _finish(state: RunState, requests: int, elapsed: float, *, allow_retry: bool
     Connector.bump_data_version(state.credential.connector_id)
     run.refresh_from_db()
     logger.info("sync run %s %s: %s requests in %.1fs", run.pk, status, total_requests, duration)
+    if status == SyncRun.Status.SUCCEEDED:
+        # OKR Hub's own data derived from a clean read (people across vendors); never fails the run.
+        for receiver, outcome in sync_succeeded.send_robust(sender=SyncRun, run=run):
+            if isinstance(outcome, Exception):
+                logger.error("sync run %s: after-sync step %s failed: %s", run.pk, getattr(receiver, "__name__", receiver), outcome)
     return run
 
 

@@ -20,6 +20,7 @@ from dashboard.alignment import api as alignment_api
 from dashboard.okrs.api import okrs, sync
 from dashboard.okrs.api.auth import SessionAuth, TokenAuth
 from dashboard.okrs.api.errors import install_handlers
+from dashboard.people import api as people_api
 
 API_DESCRIPTION = """\
 One API over every vendor (North, Operately, OGSM), with the same visibility as the pages.
@@ -49,3 +50,4 @@ install_handlers(api)
 api.add_router("", okrs.router)
 api.add_router("", sync.router)
 api.add_router("", alignment_api.router)  # OKR Hub's own cross-vendor links (issue #18)
+api.add_router("", people_api.router)

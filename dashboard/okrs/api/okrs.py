@@ -32,6 +32,7 @@ from dashboard.okrs.api.params import (
     connector_q,
     owner_q,
     paginate,
+    person_q,
 )
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, ProgressSnapshot, Team, WorkItem
 
@@ -67,6 +68,8 @@ def _tracked_filters(request: HttpRequest, qs: QuerySet[Any], filters: TrackedFi
     qs = _vendor_filters(qs, filters, text_fields=("title",))
     if filters.owner and filters.owner.strip():
         qs = qs.filter(owner_q(filters.owner))
+    if filters.person:
+        qs = qs.filter(person_q(filters.person))
     if filters.health:
         qs = qs.filter(health=filters.health.value)
     if filters.state:
@@ -340,6 +343,8 @@ def list_work_items(request: HttpRequest, filters: Query[WorkItemFilters]) -> di
     qs = _vendor_filters(_work_items(request), filters, text_fields=("title",))
     if filters.owner and filters.owner.strip():
         qs = qs.filter(owner_q(filters.owner))  # owners only: involved people are not owners
+    if filters.person:
+        qs = qs.filter(person_q(filters.person))
     if filters.health:
         qs = qs.filter(health=filters.health.value)
     if filters.state:

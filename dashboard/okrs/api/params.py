@@ -79,7 +79,10 @@ class PersonFilters(VendorFilters):
 
 class TrackedFilters(VendorFilters):
     team: int | None = Field(None, ge=1, le=MAX_ID, description="Only items of this team and the teams below it.")
-    owner: str | None = Field(None, max_length=300, description="Owner display name (case-insensitive, exact).")
+    owner: str | None = Field(
+        None, max_length=300, description="Owner display name (case-insensitive, exact); expands to the person's names at every vendor."
+    )
+    person: int | None = Field(None, ge=1, le=MAX_ID, description="Only items owned by this person across vendors (/api/v1/identities).")
     health: Health | None = None
     state: State | None = None
 
@@ -115,7 +118,17 @@ def connector_q(value: str, field: str = "connector") -> Q:
 
 
 def owner_q(value: str) -> Q:
-    return Q(owners_text__contains=f"|{value.strip().lower()}|")
+    """Exactly this owner name, or any vendor name or id of the person across vendors named so."""
+    from dashboard.people.selectors import named_q  # people builds on okrs: imported late
+
+    return Q(owners_text__contains=f"|{value.strip().lower()}|") | named_q(value)
+
+
+def person_q(identity_id: int) -> Q:
+    """Items owned by the person across vendors ``identity_id`` (an id from /api/v1/identities)."""
+    from dashboard.people.selectors import identity_q
+
+    return identity_q(identity_id)
 
 
 def paginate(
