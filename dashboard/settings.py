@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dashboard.accounts",
     "dashboard.integrations",
     "dashboard.okrs",
+    "dashboard.digest",  # the weekly digest e-mail (issue #18)
 ]
 
 MIDDLEWARE = [
@@ -206,6 +207,8 @@ SYNC_PAUSE_AFTER_FAILURES = env.int("SYNC_PAUSE_AFTER_FAILURES", default=5)
 CONNECTOR_ALLOWED_HOSTS = env.list("CONNECTOR_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 LOGIN_ATTEMPTS_PER_15_MINUTES = env.int("LOGIN_ATTEMPTS_PER_15_MINUTES", default=10)
+# Where users open OKR Hub: absolute links in e-mails (the digest) start with it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,
