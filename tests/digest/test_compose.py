@@ -8,6 +8,8 @@ import zoneinfo
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.digest.compose import MAX_PER_LIST, compose, render
@@ -20,6 +22,7 @@ from tests.factories import (
     SnapshotFactory,
     UserFactory,
     WorkItemFactory,
+    build_org,
     see,
 )
 
@@ -145,3 +148,19 @@ def test_week_start_is_the_monday_in_the_users_zone():
     sunday_late = datetime.combine(utc_monday + timedelta(days=6), time(23, 0), tzinfo=zoneinfo.ZoneInfo("UTC"))
     assert week_start_in("UTC", sunday_late) == utc_monday
     assert week_start_in("Asia/Tokyo", sunday_late) == utc_monday + timedelta(days=7)
+
+
+def test_compose_runs_the_same_queries_at_two_sizes():
+    user = UserFactory(username="sizer")
+    credential = CredentialFactory(owner=user)
+
+    def count() -> int:
+        fresh = type(user).objects.get(pk=user.pk)  # the visible credentials are cached per user object
+        with CaptureQueriesContext(connection) as ctx:
+            render(compose(fresh))
+        return len(ctx.captured_queries)
+
+    build_org(credential, teams=3, goals_per_team=2, krs_per_goal=1, work_items_per_team=1, prefix="s")
+    small = count()
+    build_org(credential, teams=30, goals_per_team=4, krs_per_goal=2, work_items_per_team=3, prefix="L")
+    assert count() == small <= 12
