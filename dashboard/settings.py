@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dashboard.accounts",
     "dashboard.integrations",
     "dashboard.okrs",
+    "dashboard.audit",
     "dashboard.digest",  # the weekly digest e-mail (issue #18)
 ]
 
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.audit.context.AuditActorMiddleware",  # names the user in the audit trail
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

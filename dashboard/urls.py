@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("dashboard.okrs.api_urls")),  # read API (issue #9)
     path("digest/", include("dashboard.digest.urls")),  # the weekly digest: settings and preview (issue #18)
     path("", include("dashboard.integrations.urls")),  # /connections/, /connectors/ (issue #7), sync (issue #6)
+    path("", include("dashboard.audit.urls")),  # the audit trail for admins (issue #21)
     path("", include("dashboard.okrs.write_urls")),  # write-back forms and the audit log (issue #10)
     path("healthz", healthz, name="healthz"),
     path("", include("dashboard.okrs.urls")),  # dashboard pages (issue #8)

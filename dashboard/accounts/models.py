@@ -11,10 +11,21 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+SCOPES = {
+    "read": "Read goals, key results, work items, teams, people and sync runs",
+    "sync": "Start syncs of your own credentials (and follow their runs)",
+}
+"""What a token may do. Sessions (the browser) are not scoped: they act as their user."""
+
+
+def default_scopes() -> list[str]:
+    return ["read"]
+
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
-        return self.filter(revoked_at__isnull=True)
+        """Neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now()))
 
 
 class ApiToken(models.Model):
@@ -25,6 +36,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=default_scopes, help_text="What the token may do: 'read' and/or 'sync'.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="After this the token is refused; empty: never expires.")
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -36,8 +49,22 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def status(self) -> str:
+        """ "active", "revoked" or "expired" (revoked wins: it was a decision)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired else "active"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
 
     def revoke(self) -> None:
         if self.revoked_at is None:

@@ -129,7 +129,7 @@ def test_apitoken_list_and_revoke(db: None) -> None:
     new = create_token(UserFactory(username="dave"), "cli")
     out = StringIO()
     call_command("apitoken", "list", "--user", "dave", stdout=out)
-    assert f"{new.token.pk}\tdave\t{new.raw[:12]}…\tcli\tactive" in out.getvalue()
+    assert f"{new.token.pk}\tdave\t{new.raw[:12]}…\tcli\tread\tactive until {new.token.expires_at:%Y-%m-%d}" in out.getvalue()
     assert new.raw not in out.getvalue()
 
     out = StringIO()

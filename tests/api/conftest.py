@@ -197,8 +197,8 @@ def world(db: None) -> World:
     return World(
         alice=alice,
         bob=bob,
-        alice_token=create_token(alice, "alice script").raw,
-        bob_token=create_token(bob, "bob script").raw,
+        alice_token=create_token(alice, "alice script", scopes=("read", "sync")).raw,
+        bob_token=create_token(bob, "bob script", scopes=("read", "sync")).raw,
         north=north,
         ops=ops,
         cred_a=cred_a,

@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.accounts.models import ApiToken
-from tests.factories import ConnectorFactory, CredentialFactory, GoalFactory, TeamFactory, UserFactory, see
+from dashboard.accounts.tokens import create_token
+from tests.factories import AdminFactory, ConnectorFactory, CredentialFactory, GoalFactory, TeamFactory, UserFactory, see
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -47,6 +48,8 @@ def test_tokens_page_create_use_and_revoke(page: Page, live_server: Any, artifac
     shoot(page, artifacts_dir, "api-tokens-empty")
 
     page.get_by_label("Name").fill("weekly report")
+    page.locator('input[name="scopes"][value="sync"]').check()
+    page.get_by_label("Expires after").select_option(label="30 days")
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_text("Copy it now: it is not shown again.")).to_be_visible()
     raw = page.locator("#new-token-value").input_value()
@@ -62,6 +65,12 @@ def test_tokens_page_create_use_and_revoke(page: Page, live_server: Any, artifac
 
     page.goto(f"{live_server.url}/api-tokens/")
     assert raw not in page.content()  # shown once
+    token = ApiToken.objects.get()
+    assert token.scopes == ["read", "sync"] and token.expires_at is not None
+    row = page.get_by_role("row", name=re.compile("weekly report"))
+    expect(row).to_contain_text("read")
+    expect(row).to_contain_text("sync")
+    expect(row).to_contain_text(f"{token.expires_at:%Y-%m-%d}")
     page.get_by_role("link", name="Revoke weekly report").click()
     expect(page.get_by_text("Scripts using it stop working at once")).to_be_visible()
     shoot(page, artifacts_dir, "api-tokens-revoke-confirm")
@@ -81,3 +90,16 @@ def test_docs_render_from_local_assets(page: Page, live_server: Any, artifacts_d
     expect(page.locator(".swagger-ui .title")).to_contain_text("OKR Hub API")
     shoot(page, artifacts_dir, "api-docs")
     assert external == []
+
+
+def test_admins_see_every_users_tokens(page: Page, live_server: Any, artifacts_dir: Path) -> None:
+    AdminFactory(username="root")
+    create_token(UserFactory(username="uma"), "nightly export")
+    create_token(UserFactory(username="vic"), "deploy hook", scopes=["sync"], expires_in_days=0)
+    sign_in(page, live_server.url, "root")
+    page.goto(f"{live_server.url}/api-tokens/")
+    page.get_by_role("link", name="see every user's tokens").click()
+    expect(page.get_by_role("heading", name="All API tokens")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("uma nightly export"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("vic deploy hook"))).to_contain_text("Never")
+    shoot(page, artifacts_dir, "api-tokens-all")

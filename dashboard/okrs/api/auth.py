@@ -21,7 +21,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from dashboard.accounts.models import ApiToken
-from dashboard.accounts.tokens import authenticate_token
+from dashboard.accounts.tokens import TokenRefused, check_token
 from dashboard.okrs.api.errors import ApiError, NotAuthenticated, RateLimited
 
 RATE_WINDOW_SECONDS = 60
@@ -59,7 +59,15 @@ def check_rate_limit(token: ApiToken) -> None:
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>``. A present but bad header is a 401, never a fallback."""
+    """``Authorization: Bearer <token>``. A present but bad header is a 401, never a fallback.
+
+    ``scopes``: the token must hold one of them (403 otherwise). Reads need ``read``; an
+    operation that needs another scope says so with its own ``auth=``.
+    """
+
+    def __init__(self, scopes: tuple[str, ...] = ("read",)) -> None:
+        super().__init__()
+        self.scopes = scopes
 
     def __call__(self, request: HttpRequest) -> Any:
         header = request.headers.get("Authorization")
@@ -71,9 +79,17 @@ class TokenAuth(HttpBearer):
         return self.authenticate(request, raw.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        api_token = authenticate_token(token)
-        if api_token is None:
-            raise NotAuthenticated("Invalid or revoked API token.")
+        try:
+            api_token = check_token(token)
+        except TokenRefused as exc:
+            raise NotAuthenticated(str(exc)) from None
+        if not any(api_token.has_scope(scope) for scope in self.scopes):
+            needed = " or ".join(repr(scope) for scope in self.scopes)
+            raise ApiError(
+                403,
+                f"This API token lacks the {needed} scope (it has: {', '.join(api_token.scopes) or 'none'}). "
+                "Create a token with that scope on the API tokens page.",
+            )
         check_rate_limit(api_token)
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]

@@ -36,7 +36,7 @@ from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, ProgressSnap
 from dashboard.okrs.pace import behind_pace, pace_of
 
 router = Router(tags=["OKRs"])
-ERRORS: dict[int, Any] = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 404: schemas.ErrorOut, 429: schemas.ErrorOut}
+ERRORS: dict[int, Any] = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut, 429: schemas.ErrorOut}
 
 
 # -- shared filtering --------------------------------------------------------------------------

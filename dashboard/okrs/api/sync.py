@@ -14,6 +14,7 @@ from dashboard.accounts.roles import is_admin
 from dashboard.integrations.models import SyncRun
 from dashboard.okrs import selectors
 from dashboard.okrs.api import schemas
+from dashboard.okrs.api.auth import SessionAuth, TokenAuth
 from dashboard.okrs.api.errors import ApiError, bad_parameter
 from dashboard.okrs.api.params import SyncRunFilters, connector_q, paginate
 
@@ -46,7 +47,12 @@ def _run(run: SyncRun) -> dict[str, Any]:
     }
 
 
-@router.get("/sync-runs", response={200: schemas.SyncRunPage, **ERRORS}, summary="Sync runs: your own; admins see all")
+@router.get(
+    "/sync-runs",
+    response={200: schemas.SyncRunPage, **ERRORS},
+    summary="Sync runs: your own; admins see all",
+    auth=[TokenAuth(scopes=("read", "sync")), SessionAuth()],  # a sync-only token can follow its runs
+)
 def list_sync_runs(request: HttpRequest, filters: Query[SyncRunFilters]) -> dict[str, Any]:
     qs = SyncRun.objects.select_related("credential__connector", "requested_by").prefetch_related("stream_results")
     if not is_admin(request.user):
@@ -65,7 +71,12 @@ def list_sync_runs(request: HttpRequest, filters: Query[SyncRunFilters]) -> dict
     return paginate(request, qs, filters, serialize)
 
 
-@router.post("/sync", response={202: schemas.SyncStarted, **ERRORS}, summary="Start a sync of your own credentials")
+@router.post(
+    "/sync",
+    response={202: schemas.SyncStarted, **ERRORS},
+    summary="Start a sync of your own credentials (tokens need the 'sync' scope)",
+    auth=[TokenAuth(scopes=("sync",)), SessionAuth()],
+)
 def start_sync(
     request: HttpRequest,
     connector: str | None = param.Query(None, max_length=100, description="Only credentials of this connector (name or id)."),

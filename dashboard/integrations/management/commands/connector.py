@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from connectors.registry import VENDOR_CHOICES
+from dashboard.audit.context import acting_as
 from dashboard.core.urlsafety import URLRefused, validate_base_url
 from dashboard.integrations.forms import MAX_INTERVAL_MINUTES
 from dashboard.integrations.models import Connector
@@ -48,7 +49,8 @@ class Command(BaseCommand):
         remove.add_argument("name")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"handle_{options['action']}")(options)
+        with acting_as(source="cli"):  # the audit trail names "command line (<login>)"
+            getattr(self, f"handle_{options['action']}")(options)
 
     def handle_add(self, options: dict[str, Any]) -> None:
         name = options["name"].strip()

@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.views.decorators.debug import sensitive_variables
 
+from dashboard.audit.context import acting_as
 from dashboard.integrations.models import Connector, Credential, SyncRun
 from dashboard.integrations.services.connections import ConnectionProblem, store_credential, uses_password
 from dashboard.integrations.services.sync_enqueue import ACTIVE, blocked_reason
@@ -48,7 +49,8 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true", help="One JSON array, for scripts.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"handle_{options['action']}")(options)
+        with acting_as(source="cli"):  # the audit trail names "command line (<login>)"
+            getattr(self, f"handle_{options['action']}")(options)
 
     @staticmethod
     def _read_stdin(stream: TextIO, prompt: str, *, strip: bool) -> str:
