@@ -4,9 +4,9 @@ shows exactly what the dashboard shows that user, and nothing else.
 - *Changed since last week*: progress deltas and health changes of goals and key results,
   from their snapshots (the latest snapshot in the window against the one before the window, or
   the first in it), and the check-ins made in the window.
-- *Needs attention*: open goals that are off track or need attention (the vendor's health),
-  behind pace (OKR Hub's reading, :mod:`dashboard.okrs.pace`), stale or overdue; and work items
-  off track, stale or overdue, as the Review page lists them.
+- *Needs attention*: open goals and work items that are off track or need attention (the
+  vendor's health), stale or overdue, as the Review page lists them; a listed goal that is also
+  behind pace (OKR Hub's reading, :mod:`dashboard.okrs.pace`) says so among its reasons.
 
 Each list is capped; the rest is "and N more" with a link into the dashboard. Links are
 absolute (``settings.SITE_URL``): the digest is read in a mail client. A fixed number of
@@ -274,7 +274,7 @@ def _reasons(item: Any) -> list[str]:
 
 
 def _goal_attention(user: Any) -> Section:
-    goals = selectors.with_health_rank(selectors.visible_goals(user).filter(selectors.goal_attention_q()))
+    goals = selectors.with_health_rank(selectors.visible_goals(user).filter(selectors.attention_q()))
     total = goals.count()
     shown = goals.defer(*selectors.LIST_DEFER, "description").order_by(*WORST_FIRST)[:MAX_PER_LIST]
     items = [Attention("Goal", g.title, _goal_url(g.pk), VENDOR_LABELS.get(g.vendor, g.vendor), g.health, _reasons(g)) for g in shown]

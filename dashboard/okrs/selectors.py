@@ -399,10 +399,16 @@ def attention_q() -> Q:
     return open_items & reasons
 
 
-def goal_attention_q() -> Q:
-    """What needs attention among goals: :func:`attention_q`, or behind pace (OKR Hub's own
-    reading, :mod:`dashboard.okrs.pace`; closed goals have no pace)."""
-    return attention_q() | behind_pace_q()
+def goal_attention_q(*, pace_filter: bool = False) -> Q:
+    """The goals an attention list (Overview, Review) holds: :func:`attention_q`, whatever the pace.
+
+    Pace is shown beside the vendor's health, never in its place, so by default a goal behind
+    pace is listed only if it needs attention anyway. With the Behind pace filter on
+    (``pace_filter``), a goal behind pace is listed for that alone: the filter asks about pace,
+    and the list then holds what the Overview's "Behind pace" counter counts (closed goals have
+    no pace, :mod:`dashboard.okrs.pace`).
+    """
+    return attention_q() | behind_pace_q() if pace_filter else attention_q()
 
 
 # Built once: annotate() copies an expression as it resolves it, so one instance serves all.

@@ -53,9 +53,9 @@ def overview(request: AppRequest) -> HttpResponse:
         "overview:attention",
         [ATTENTION_ON_OVERVIEW, filters.values],
         lambda: lists.first_ids(
-            selectors.with_health_rank(filters.apply(selectors.visible_goals_base(user).filter(selectors.goal_attention_q()))).order_by(
-                *WORST_FIRST
-            ),
+            selectors.with_health_rank(
+                filters.apply(selectors.visible_goals_base(user).filter(selectors.goal_attention_q(pace_filter="pace" in filters.values)))
+            ).order_by(*WORST_FIRST),
             ATTENTION_ON_OVERVIEW,
         ),
     )
@@ -144,7 +144,9 @@ def _attention_goals(request: AppRequest, filters: GoalFilters, *, flags: bool =
     """Goals needing attention, worst first; ``flags`` (stale, overdue) only where rows are read
     from this query (the export): pages read their rows by id."""
     visible = selectors.visible_goals(request.user) if flags else selectors.visible_goals_base(request.user)
-    return selectors.with_health_rank(filters.apply(visible.filter(selectors.goal_attention_q()))).order_by(*WORST_FIRST)
+    return selectors.with_health_rank(
+        filters.apply(visible.filter(selectors.goal_attention_q(pace_filter="pace" in filters.values)))
+    ).order_by(*WORST_FIRST)
 
 
 def _attention_work_items(request: AppRequest, filters: GoalFilters, *, flags: bool = False) -> Any:

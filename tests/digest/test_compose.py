@@ -52,7 +52,11 @@ def world():
     SnapshotFactory(key_result=kr, taken_at=now - timedelta(days=6), progress=10.0, health="on_track")
     SnapshotFactory(key_result=kr, taken_at=now - timedelta(days=1), progress=30.0, health="on_track")
     behind = GoalFactory(
-        connector=c, title="Open Nordics", health="on_track", progress=20.0,
+        connector=c, title="Open Nordics", health="needs_attention", progress=20.0,
+        start_date=today - timedelta(days=50), due_date=today + timedelta(days=50),
+    )  # fmt: skip
+    pace_only = GoalFactory(
+        connector=c, title="Quietly late", health="on_track", progress=20.0,
         start_date=today - timedelta(days=50), due_date=today + timedelta(days=50),
     )  # fmt: skip
     stale = GoalFactory(
@@ -67,7 +71,7 @@ def world():
     SnapshotFactory(goal=secret, taken_at=now - timedelta(days=2), progress=5.0, health="off_track")
     SnapshotFactory(goal=secret, taken_at=now - timedelta(days=4), progress=1.0, health="on_track")
     CheckInFactory(goal=secret, author="Otto", comment="Top secret", created_at=now - timedelta(days=1))
-    see(cred, moved, steady, kr, behind, stale, overdue, work)
+    see(cred, moved, steady, kr, behind, pace_only, stale, overdue, work)
     see(hidden_cred, secret)
     return {"ann": ann, "other": other, "cred": cred, "moved": moved, "behind": behind}
 
@@ -82,7 +86,8 @@ def test_changes_check_ins_and_attention_of_what_the_user_sees(world):
     assert [c.comment for c in digest.check_ins.items] == ["Pipeline is thin"]  # the older one is outside the window
     reasons = {a.title: a.reasons for a in digest.attention.items}
     assert reasons["Grow revenue"] == []  # its health (a chip in the e-mail) is the reason
-    assert reasons["Open Nordics"] == ["Behind pace by 30 points"]
+    assert reasons["Open Nordics"] == ["Behind pace by 30 points"]  # listed for its health; pace is one more reason
+    assert "Quietly late" not in reasons  # behind pace alone: not listed, as on the Review page
     assert reasons["Hire well"] == ["No check-in for 19 days"]
     assert reasons["Ship v2"] == ["Due 3 days ago"]
     assert "Keep the lights on" not in reasons
@@ -118,7 +123,7 @@ def test_lists_are_capped_with_and_n_more(world):
     see(world["cred"], *extra)
     digest = compose(world["ann"])
     assert len(digest.attention.items) == MAX_PER_LIST
-    assert digest.attention.total == MAX_PER_LIST + 2 + 4  # plus needs attention, behind pace, stale, overdue
+    assert digest.attention.total == MAX_PER_LIST + 2 + 4  # plus two needing attention, stale, overdue
     assert digest.attention.more == digest.attention.total - MAX_PER_LIST
     _subject, text, html = render(digest)
     assert f"and {digest.attention.more} more goals" in text and f"{SITE}/review/" in text

@@ -1,6 +1,8 @@
 """Pace on the pages (issue #18): "behind pace by N points" beside the vendor's health on goal
 and key-result rows, the Behind pace filter on Overview, Goals and Review, Review's reasons and
-the CSV column. Dates are offsets from today (the pinned clock, shifted in CI)."""
+the CSV column. Pace never changes the default attention lists (Overview, Review): only the
+filter lists goals for being behind pace alone. Dates are offsets from today (the pinned clock,
+shifted in CI)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from dashboard.okrs.selectors import attention_q, visible_goals_base
 from tests.factories import CredentialFactory, GoalFactory, KeyResultFactory, TeamFactory, UserFactory, see
 
 pytestmark = pytest.mark.django_db
@@ -94,16 +97,36 @@ def test_goal_page_shows_pace_for_the_goal_and_its_key_results(client, goals):
         assert page.status_code == 200 and "Behind pace" not in page.content.decode()
 
 
-def test_review_lists_goals_behind_pace_with_the_reason(client, goals):
+def main_attention_titles(user) -> set[str]:
+    """The goals main's Review lists (off track, needs attention, stale, overdue; open): pace
+    must not change that set."""
+    return set(visible_goals_base(user).filter(attention_q()).values_list("title", flat=True))
+
+
+def review_goal_titles(html: str, goals) -> set[str]:
+    titles = ("Open the Nordics office", "Win three banks", "Renew the top ten", "Close the old CRM", "Be kind to customers")
+    return {t for t in titles if t in html}
+
+
+def test_review_default_list_is_as_without_pace_and_says_pace_in_why(client, goals):
     response = client.get("/review/")
     assert response.status_code == 200
     html = response.content.decode()
-    row = row_of(html, "Open the Nordics office")  # on track at the vendor: here for pace alone
+    user = response.wsgi_request.user
+    assert review_goal_titles(html, goals) == main_attention_titles(user) == {"Win three banks"}
+    assert "Open the Nordics office" not in html  # on track at the vendor, behind pace only: not listed by default
+    row = row_of(html, "Win three banks")  # listed anyway (off track): pace is one more reason
     why = re.search(r'<td data-label="Why" class="why">(.*?)</td>', row, flags=re.S)
-    assert why and "Behind pace by 30 points" in why.group(1)
-    assert "Win three banks" in html
-    for absent in ("Renew the top ten", "Close the old CRM", "Be kind to customers"):
-        assert absent not in html
+    assert why and "Behind pace by 15 points" in why.group(1)
+    assert "Behind pace by 15 points" in row and "chip-off_track" in row  # the chip beside the vendor's health
+
+
+def test_overview_default_attention_list_is_as_without_pace(client, goals):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert review_goal_titles(html, goals) == main_attention_titles(response.wsgi_request.user) == {"Win three banks"}
+    assert "Behind pace by 15 points" in row_of(html, "Win three banks")
 
 
 @pytest.mark.parametrize("path", ["/", "/review/", "/goals/"])
@@ -126,8 +149,9 @@ def test_overview_counts_goals_behind_pace_and_links_to_the_filter(client, goals
     html = response.content.decode()
     stat = re.search(r'<a class="stat" href="/\?pace=behind".*?<strong>(\d+)</strong>', html, flags=re.S)
     assert stat and stat.group(1) == "2"
-    assert "Open the Nordics office" in html  # behind pace needs attention on the overview too
+    assert "Open the Nordics office" not in html  # counted, but not in the default "Needs attention" list
     filtered = client.get("/?pace=behind").content.decode()
+    assert "Open the Nordics office" in filtered and "Win three banks" in filtered  # the two it counts
     assert 'href="/review/?pace=behind"' in filtered  # "everything that needs attention" keeps the filter
     assert 'hx-get="/?pace=behind"' in filtered  # a finished sync reloads the filtered summary
 
@@ -156,6 +180,6 @@ def test_goals_and_review_exports_carry_pace(client, goals):
     assert by_title["Close the old CRM"]["behind_pace_points"] == ""
     assert by_title["Be kind to customers"]["behind_pace_points"] == ""
     review = {r["title"]: r for r in read("/review/export.csv")}
-    assert review["Open the Nordics office"]["reasons"] == "behind pace by 30 points"
+    assert set(review) == {"Win three banks"}  # as without pace
     assert review["Win three banks"]["reasons"] == "off track; behind pace by 15 points"
     assert [r["title"] for r in read("/review/export.csv?pace=behind")] == ["Win three banks", "Open the Nordics office"]
