@@ -29,6 +29,7 @@ def test_settings_page_opts_in_and_out(client, ann):
     assert 'name="enabled"' in html and 'name="weekday"' in html and 'name="hour"' in html
     assert '<option value="Asia/Tokyo">Asia/Tokyo</option>' in html and "ann@example.com" in html
     assert 'href="/digest/"' in html  # linked from the user menu
+    assert "not switched on" not in html  # the sender runs (dashboard/digest/tasks.py)
     saved = client.post("/digest/", {"enabled": "on", "weekday": "0", "hour": "8", "timezone": "Asia/Tokyo"}, follow=True)
     assert saved.status_code == 200
     assert "set for Mondays at 08:00 (Asia/Tokyo)" in saved.content.decode()
