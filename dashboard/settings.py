@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dashboard.alignment",  # cross-vendor links OKR Hub stores itself (issue #18)
     "dashboard.people",  # one person across vendors (issue #18)
     "dashboard.audit",
+    "dashboard.digest",  # the weekly digest e-mail (issue #18)
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,32 @@ SYNC_PAUSE_AFTER_FAILURES = env.int("SYNC_PAUSE_AFTER_FAILURES", default=5)
 CONNECTOR_ALLOWED_HOSTS = env.list("CONNECTOR_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 LOGIN_ATTEMPTS_PER_15_MINUTES = env.int("LOGIN_ATTEMPTS_PER_15_MINUTES", default=10)
+# Where users open OKR Hub: absolute links in e-mails (the digest) start with it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- e-mail (the weekly digest, docs/digest.md) -------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#email-backend. Development prints mail to
+# the worker's console; production sends through SMTP.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="") or (
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")  # scrubbed from logs and stored errors
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # implicit TLS, usually port 465
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP operation
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="OKR Hub <okrhub@localhost>")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+# Digest sends: Celery retries of a refused send (exponential backoff from the base delay), and
+# how long a delivery may stay "sending" before it is taken for lost (keep above the task's
+# hard time limit, DIGEST_SEND_TIME_LIMIT).
+DIGEST_MAX_RETRIES = env.int("DIGEST_MAX_RETRIES", default=5)
+DIGEST_RETRY_BASE_DELAY = env.int("DIGEST_RETRY_BASE_DELAY", default=60)
+DIGEST_SEND_TIME_LIMIT = env.int("DIGEST_SEND_TIME_LIMIT", default=300)
+DIGEST_SENDING_TIMEOUT_MINUTES = env.int("DIGEST_SENDING_TIMEOUT_MINUTES", default=15)
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from connectors.base import HEALTH_LABELS, STATE_LABELS, WorkItemKind
 from connectors.registry import VENDOR_CHOICES
 from dashboard.okrs.models import Team, WorkItem
+from dashboard.okrs.pace import behind_pace
 from dashboard.okrs.selectors import overdue_q, stale_q
 
 VENDOR_LABELS: Mapping[str, str] = dict(VENDOR_CHOICES)
@@ -29,6 +30,7 @@ DUE_LABELS: Mapping[str, str] = {
     "month": "Due within 30 days",
     "none": "No due date",
 }
+PACE_LABELS: Mapping[str, str] = {"behind": "Behind pace"}
 MAX_TEXT = 200
 # Parameters that are not filters but belong in links (sort order, view mode).
 KEEP_PARAMS = ("sort", "view")
@@ -72,6 +74,7 @@ QUERY = FilterField("q", "Title", "text")
 STALE = FilterField("stale", "Stale", "flag")
 OVERDUE = FilterField("overdue", "Overdue", "flag")
 TEAM = FilterField("team", "Team", "team")
+PACE = _choice("pace", "Pace", PACE_LABELS, multiple=False)  # OKR Hub's reading (dashboard/okrs/pace.py)
 
 
 class FilterSet:
@@ -224,8 +227,12 @@ def _due_q(value: str) -> Q:
     return Q(due_date__isnull=True)
 
 
+def _pace(fs: FilterSet, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+    return behind_pace(qs)  # the one value: "behind"
+
+
 class GoalFilters(FilterSet):
-    fields = (QUERY, VENDOR, TEAM, HEALTH, STATE, OWNER, STALE, OVERDUE)
+    fields = (QUERY, VENDOR, TEAM, HEALTH, STATE, OWNER, STALE, OVERDUE, PACE)
     appliers = {
         "q": lambda fs, qs, v: qs.filter(title__icontains=v),
         "vendor": lambda fs, qs, v: qs.filter(vendor__in=v),
@@ -235,7 +242,15 @@ class GoalFilters(FilterSet):
         "owner": lambda fs, qs, v: qs.filter(_owner_q(v)),
         "stale": lambda fs, qs, v: qs.filter(stale_q()),
         "overdue": lambda fs, qs, v: qs.filter(overdue_q()),
+        "pace": _pace,
     }
+
+
+class OverviewFilters(FilterSet):
+    """The overview's "Needs attention" list: only the pace filter (the counters stay whole)."""
+
+    fields = (PACE,)
+    appliers = {"pace": _pace}
 
 
 class TreeFilters(FilterSet):

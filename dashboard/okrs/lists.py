@@ -59,7 +59,7 @@ def in_order(qs: QuerySet[M], ids: list[int]) -> list[M]:
 # build than its row costs to render); reading another field on such a row costs a query per
 # row: add it here instead.
 ROW_FIELDS = ("id", "vendor", "title", "owners", "health", "vendor_status", "state", "progress", "due_date", "url")
-GOAL_ROW_FIELDS = (*ROW_FIELDS, "outcome", "last_check_in_at", "stale_at", "team__id", "team__name", "team__vendor")
+GOAL_ROW_FIELDS = (*ROW_FIELDS, "outcome", "start_date", "last_check_in_at", "stale_at", "team__id", "team__name", "team__vendor")
 WORK_ITEM_ROW_FIELDS = (*ROW_FIELDS, "kind", "outcome", "start_date", "last_check_in_at", "stale_at")
 
 
@@ -78,7 +78,8 @@ def key_result_search_rows() -> QuerySet[KeyResult]:
 
 # What a key-result row of the goals list shows (a page carries ~75 of them).
 KEY_RESULT_ROW_FIELDS = (
-    "id", "goal_id", "vendor", "title", "owners", "health", "vendor_status", "state", "progress", "current", "target", "unit", "due_date",
+    "id", "goal_id", "vendor", "title", "owners", "health", "vendor_status", "state", "progress", "current", "target", "unit", "start_date",
+    "due_date",
 )  # fmt: skip
 
 

@@ -31,6 +31,8 @@ from dashboard.okrs.templatetags.okrs import (
     late_start_text,
     num,
     owners,
+    pace_chip,
+    pace_flag,
     progress_bar,
     safe_url,
     sparkline_values,
@@ -77,13 +79,16 @@ def work_item_url_prefix() -> str:
 
 
 def _why(item: Any) -> str:
-    """The "Why" cell of an attention row: overdue and stale flags, else the reported health."""
+    """The "Why" cell of an attention row: overdue, stale and behind-pace flags, else the
+    reported health."""
     overdue = getattr(item, "is_overdue", False)
     stale = staleness(item)
+    pace = str(pace_flag(item))
     parts = f'<span class="flag flag-overdue">{escape(due_text(item))}</span> ' if overdue else ""
     if stale:
-        parts += f'<span class="flag flag-stale">{escape(stale)}</span>'
-    if not overdue and not stale:
+        parts += f'<span class="flag flag-stale">{escape(stale)}</span> '
+    parts += pace
+    if not overdue and not stale and not pace:
         health = HEALTH_LABELS.get(item.health or "unknown", HEALTH_LABELS["unknown"])
         parts += f'<span class="muted">Reported {escape(health.lower())}</span>'
     return parts
@@ -128,7 +133,7 @@ def goal_groups(goals: Iterable[Any]) -> SafeString:
             f'    {vendor_mark(g.vendor)} <a class="goal-link" href="{prefix}{g.pk}/">{escape(g.title)}</a>\n'
             f'    <div class="meta">{"".join(meta)}</div>\n'
             "  </td>\n"
-            f'  <td data-label="Health">{health_chip(g.health)}<div>{vendor_status(g)}</div></td>\n'
+            f'  <td data-label="Health">{health_chip(g.health)} {pace_chip(g)}<div>{vendor_status(g)}</div></td>\n'
             f'  <td data-label="Progress" class="cell-progress">{progress_bar(g.progress)} {sparkline_values(g.recent_progress, g.progress)}</td>\n'
             f'  <td data-label="Due" class="cell-due">{due_cell} {stale_cell}</td>\n'
             "</tr>\n"
@@ -145,7 +150,7 @@ def goal_groups(goals: Iterable[Any]) -> SafeString:
                 '  <td data-label="Key result" class="cell-title"><span class="kr-tag" aria-hidden="true">KR</span>'
                 f'<span class="visually-hidden">Key result:</span> {escape(kr.title)}\n'
                 f'    <div class="meta">{kr_meta}</div></td>\n'
-                f'  <td data-label="Health">{health_chip(kr.health)} {goal_health_note(kr.health, g.health)}<div>{vendor_status(kr)}</div></td>\n'
+                f'  <td data-label="Health">{health_chip(kr.health)} {goal_health_note(kr.health, g.health)} {pace_chip(kr)}<div>{vendor_status(kr)}</div></td>\n'
                 f'  <td data-label="Progress" class="cell-progress">{progress_bar(kr.progress, "Key result progress")}</td>\n'
                 f'  <td data-label="Due" class="cell-due{"" if kr.due_date else " is-blank"}"><span class="muted">{escape(due_text(kr))}</span></td>\n'
                 "</tr>\n"
@@ -166,7 +171,7 @@ def review_goal_rows(goals: Iterable[Any]) -> SafeString:
             f'<tr class="{_row_classes(g)}">\n'
             f'  <td data-label="Goal" class="cell-title">{vendor_mark(g.vendor)} <a href="{prefix}{g.pk}/">{escape(g.title)}</a>\n'
             f'    <div class="meta">{meta}</div></td>\n'
-            f'  <td data-label="Health">{health_chip(g.health)}<div>{vendor_status(g)}</div></td>\n'
+            f'  <td data-label="Health">{health_chip(g.health)} {pace_chip(g)}<div>{vendor_status(g)}</div></td>\n'
             f'  <td data-label="Progress" class="cell-progress">{progress_bar(g.progress)} {sparkline_values(g.recent_progress, g.progress)}</td>\n'
             f'  <td data-label="Why" class="why">{_why(g)}</td>\n'
             "</tr>\n"
@@ -183,7 +188,7 @@ def attention_rows(goals: Iterable[Any]) -> SafeString:
         out.append(
             f'<tr class="{_row_classes(g)}">\n'
             f'  <td data-label="Goal">{vendor_mark(g.vendor)} <a href="{prefix}{g.pk}/">{escape(g.title)}</a>{team}</td>\n'
-            f'  <td data-label="Health">{health_chip(g.health)} {vendor_status(g)}</td>\n'
+            f'  <td data-label="Health">{health_chip(g.health)} {pace_chip(g)}<div>{vendor_status(g)}</div></td>\n'
             f'  <td data-label="Progress">{progress_bar(g.progress)}</td>\n'
             f'  <td data-label="Why" class="why">{_why(g)}</td>\n'
             "</tr>\n"

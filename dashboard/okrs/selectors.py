@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, models
 from django.db.models import Case, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from connectors.base import Health, State
 from dashboard.integrations.models import Credential, SyncRun
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, Team, WorkItem
+from dashboard.okrs.pace import BEHIND_PACE_POINTS, pace_gap_expression
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -187,16 +189,24 @@ def _sum_counts(rows: list[dict[str, Any]], total_key: str, extra: tuple[str, ..
     return counts
 
 
+def behind_pace_q(today: date | None = None) -> Q:
+    """Behind pace (:mod:`dashboard.okrs.pace`) as a condition, for ``filter()``, ``Q | Q`` and
+    aggregates: the same SQL as :func:`pace.behind_pace`."""
+    gap = pace_gap_expression(today or timezone.localdate())
+    return Q(GreaterThanOrEqual(gap, Value(float(BEHIND_PACE_POINTS))))
+
+
 def goal_summary(goals: QuerySet[Goal]) -> dict[str, Any]:
-    """Counts per health and per state, stale, overdue and mean progress: one query."""
+    """Counts per health and per state, stale, overdue, behind pace and mean progress: one query."""
     rows = _summary_rows(
         goals,
         stale=Count("id", filter=stale_q()),
         overdue=Count("id", filter=overdue_q()),
+        behind_pace=Count("id", filter=behind_pace_q()),
         n_progress=Count("progress"),
         sum_progress=Sum("progress"),
     )
-    counts = _sum_counts(rows, "goals", ("stale", "overdue"))
+    counts = _sum_counts(rows, "goals", ("stale", "overdue", "behind_pace"))
     n_progress = sum(int(r["n_progress"]) for r in rows)
     counts["progress"] = sum(float(r["sum_progress"] or 0) for r in rows) / n_progress if n_progress else None
     return counts
@@ -424,6 +434,18 @@ def attention_q() -> Q:
     open_items = ~Q(state__in=[State.DONE, State.ARCHIVED])
     reasons = Q(health__in=[Health.OFF_TRACK, Health.NEEDS_ATTENTION]) | overdue_q() | stale_q()
     return open_items & reasons
+
+
+def goal_attention_q(*, pace_filter: bool = False) -> Q:
+    """The goals an attention list (Overview, Review) holds: :func:`attention_q`, whatever the pace.
+
+    Pace is shown beside the vendor's health, never in its place, so by default a goal behind
+    pace is listed only if it needs attention anyway. With the Behind pace filter on
+    (``pace_filter``), a goal behind pace is listed for that alone: the filter asks about pace,
+    and the list then holds what the Overview's "Behind pace" counter counts (closed goals have
+    no pace, :mod:`dashboard.okrs.pace`).
+    """
+    return attention_q() | behind_pace_q() if pace_filter else attention_q()
 
 
 # Built once: annotate() copies an expression as it resolves it, so one instance serves all.

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from connectors.base import HEALTH_LABELS, STATE_LABELS
 from dashboard.core.http import AppRequest
 from dashboard.okrs import cache, lists, rows, selectors
-from dashboard.okrs.filters import GoalFilters, SearchFilters, search_q
+from dashboard.okrs.filters import GoalFilters, OverviewFilters, SearchFilters, search_q
+from dashboard.okrs.templatetags.okrs import pace_text
 from dashboard.okrs.views_actions import actions as actions  # re-exported for urls
 from dashboard.okrs.views_actions import actions_export as actions_export
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate_ids, progress_cell, render_region
@@ -45,19 +46,25 @@ def overview(request: AppRequest) -> HttpResponse:
     context = page_context(request)
     run_ids = _run_ids(request)
     runs = list(selectors.visible_runs(user, run_ids) if run_ids else selectors.unfinished_runs(user))
+    filters = OverviewFilters(request.GET, path="/")  # limits the "Needs attention" list only
     # The three scans over every visible row are cached (data only); the shown rows are not.
     attention_ids = cache.cached(
         user,
         "overview:attention",
-        ATTENTION_ON_OVERVIEW,
+        [ATTENTION_ON_OVERVIEW, filters.values],
         lambda: lists.first_ids(
-            selectors.with_health_rank(selectors.visible_goals_base(user).filter(selectors.attention_q())).order_by(*WORST_FIRST),
+            selectors.with_health_rank(
+                filters.apply(selectors.visible_goals_base(user).filter(selectors.goal_attention_q(pace_filter="pace" in filters.values)))
+            ).order_by(*WORST_FIRST),
             ATTENTION_ON_OVERVIEW,
         ),
     )
     goal_counts = cache.cached(user, "overview:goals", None, lambda: selectors.goal_summary(selectors.visible_goals_base(user)))
     work_counts = cache.cached(user, "overview:work", None, lambda: selectors.work_item_summary(selectors.visible_work_items_base(user)))
     context.update(
+        filters=filters,
+        summary_url=filters.url(),
+        review_url=filters.url("/review/"),
         goal_counts=goal_counts,
         work_counts=work_counts,
         attention=attention_ids,
@@ -137,7 +144,9 @@ def _attention_goals(request: AppRequest, filters: GoalFilters, *, flags: bool =
     """Goals needing attention, worst first; ``flags`` (stale, overdue) only where rows are read
     from this query (the export): pages read their rows by id."""
     visible = selectors.visible_goals(request.user) if flags else selectors.visible_goals_base(request.user)
-    return selectors.with_health_rank(filters.apply(visible.filter(selectors.attention_q()))).order_by(*WORST_FIRST)
+    return selectors.with_health_rank(
+        filters.apply(visible.filter(selectors.goal_attention_q(pace_filter="pace" in filters.values)))
+    ).order_by(*WORST_FIRST)
 
 
 def _attention_work_items(request: AppRequest, filters: GoalFilters, *, flags: bool = False) -> Any:
@@ -156,7 +165,13 @@ def review(request: AppRequest) -> HttpResponse:
     # Ids, totals and the rendered rows come from the cache (keyed by the data versions).
     goals_page = paginate_ids(request, _attention_goals(request, filters), "review:goals")
     goal_ids = list(goals_page.object_list)
-    item_ids = cache.cached_for(request, "review:work", lambda: lists.first_ids(_attention_work_items(request, filters), SEARCH_LIMIT))
+    # Pace is read on goals and key results only: with that filter on, no work item matches.
+    pace_only = "pace" in filters.values
+    item_ids = (
+        []
+        if pace_only
+        else cache.cached_for(request, "review:work", lambda: lists.first_ids(_attention_work_items(request, filters), SEARCH_LIMIT))
+    )
 
     def goal_html() -> str:
         return rows.review_goal_rows(lists.attach_recent_progress(lists.in_order(lists.goal_rows(), goal_ids)))
@@ -170,6 +185,7 @@ def review(request: AppRequest) -> HttpResponse:
         page=goals_page,
         goal_rows=cache.cached_html(user, "review:goal-rows", goal_ids, goal_html),
         work_items=item_ids,
+        pace_only=pace_only,
         work_rows=cache.cached_html(user, "review:work-rows", item_ids, work_html),
         export_url=filters.url("/review/export.csv", keep_extra=False),
     )
@@ -185,6 +201,8 @@ def _reasons(item: Any) -> str:
         reasons.append("stale")
     if getattr(item, "is_overdue", False):
         reasons.append("overdue")
+    if pace := pace_text(item):
+        reasons.append(pace.lower())
     return "; ".join(reasons)
 
 
@@ -198,6 +216,8 @@ def review_export(request: AppRequest) -> StreamingHttpResponse:
         for g in goal_rows:
             yield ["goal", g.vendor, g.title, g.team.name if g.team else "", ", ".join(g.owners), g.health, g.vendor_status,
                    g.state, progress_cell(g.progress), g.due_date or "", _reasons(g), g.url]  # fmt: skip
+        if "pace" in filters.values:
+            return  # pace is read on goals and key results only, as on the page
         for w in item_rows:
             yield [w.kind, w.vendor, w.title, "", ", ".join(w.owners), w.health, w.vendor_status,
                    w.state, progress_cell(w.progress), w.due_date or "", _reasons(w), w.url]  # fmt: skip

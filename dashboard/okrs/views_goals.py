@@ -15,6 +15,7 @@ from dashboard.core.http import AppRequest
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters
 from dashboard.okrs.models import Goal, ProgressSnapshot
+from dashboard.okrs.pace import pace_of
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate_ids, progress_cell, render_region
 
 SORTS: dict[str, tuple[str, list[Any]]] = {
@@ -90,12 +91,15 @@ def goals_export(request: AppRequest) -> StreamingHttpResponse:
 
     def rows() -> Any:
         for g in qs.iterator(chunk_size=1000):
+            pace = pace_of(g)  # behind_pace_points: empty where pace does not apply, 0 when on or ahead of it
             yield [g.vendor, g.external_id, g.title, g.team.name if g.team else "", ", ".join(g.owners), g.health, g.vendor_status,
                    g.state, g.outcome or "", progress_cell(g.progress), g.start_date or "", g.due_date or "",
-                   g.is_stale, g.is_overdue, g.last_check_in_at.isoformat() if g.last_check_in_at else "", g.url, *aligned(g)]  # fmt: skip
+                   g.is_stale, g.is_overdue, g.last_check_in_at.isoformat() if g.last_check_in_at else "", g.url,
+                   "" if pace is None else pace.behind_by, *aligned(g)]  # fmt: skip
 
     header = ["vendor", "external_id", "title", "team", "owners", "health", "vendor_status", "state", "outcome", "progress",
-              "start_date", "due_date", "stale", "overdue", "last_check_in_at", "url", "aligned_parent_kind", "aligned_parent"]  # fmt: skip
+              "start_date", "due_date", "stale", "overdue", "last_check_in_at", "url", "behind_pace_points",
+              "aligned_parent_kind", "aligned_parent"]  # fmt: skip
     return csv_response("okrhub-goals.csv", header, rows())
 
 

@@ -44,13 +44,29 @@ def test_openapi_document_describes_every_endpoint_and_filter(db: None) -> None:
     assert document["openapi"].startswith("3.") and document["info"]["title"] == "OKR Hub API"
     assert {path: set(ops) for path, ops in document["paths"].items()} == PATHS
     goal_params = {p["name"] for p in document["paths"]["/api/v1/goals"]["get"]["parameters"]}
-    assert {"limit", "offset", "vendor", "connector", "team", "owner", "person", "health", "state", "stale", "overdue", "q"} <= goal_params
+    assert {
+        "limit",
+        "offset",
+        "vendor",
+        "connector",
+        "team",
+        "owner",
+        "person",
+        "health",
+        "state",
+        "stale",
+        "overdue",
+        "q",
+        "pace",
+    } <= goal_params
     work_params = {p["name"] for p in document["paths"]["/api/v1/work-items"]["get"]["parameters"]}
     assert {"limit", "offset", "vendor", "connector", "team", "owner", "health", "state", "overdue", "stale", "q", "kind"} <= work_params
     schemas = document["components"]["schemas"]
     assert schemas["Health"]["enum"] == ["on_track", "needs_attention", "off_track", "unknown"]
     assert set(schemas["GoalPage"]["properties"]) == {"count", "next", "previous", "results"}
     assert {"check_ins", "history", "key_results", "is_stale"} <= set(schemas["GoalDetailOut"]["properties"])
+    assert set(schemas["PaceOut"]["properties"]) == {"expected", "behind_by", "is_behind"}
+    assert "pace" in schemas["GoalOut"]["properties"] and "pace" in schemas["KeyResultOut"]["properties"]
     assert set(schemas["HealthCounts"]["properties"]) == {"goals", "on_track", "needs_attention", "off_track", "unknown"}
     security = document["components"]["securitySchemes"]
     assert any(s.get("scheme") == "bearer" for s in security.values())

@@ -79,3 +79,15 @@ def test_embedded_defaults_are_sqlite_and_the_filesystem_broker() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["django.db.backends.sqlite3", "filesystem://"]
+
+
+def test_email_backend_is_smtp_in_production_and_the_console_in_development() -> None:
+    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND)"
+    prod = {"DJANGO_ENV": "production", "SECRET_KEY": STRONG_SECRET, "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+    result = manage("shell", "-c", code, **prod)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.smtp.EmailBackend"
+    result = manage("shell", "-c", code)
+    assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.console.EmailBackend"
+    both = manage("check", EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
+    assert both.returncode != 0 and "EMAIL_USE_TLS or EMAIL_USE_SSL" in both.stderr

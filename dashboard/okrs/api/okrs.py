@@ -35,6 +35,7 @@ from dashboard.okrs.api.params import (
     person_q,
 )
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, ProgressSnapshot, Team, WorkItem
+from dashboard.okrs.pace import behind_pace, pace_of
 
 router = Router(tags=["OKRs"])
 ERRORS: dict[int, Any] = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut, 429: schemas.ErrorOut}
@@ -107,6 +108,13 @@ def _goal_ref(goal: Goal | None) -> dict[str, Any] | None:
     return {"id": goal.pk, "external_id": goal.external_id} if goal is not None else None
 
 
+def _pace(item: Goal | KeyResult) -> dict[str, Any] | None:
+    pace = pace_of(item)
+    if pace is None:
+        return None
+    return {"expected": round(pace.expected, 1), "behind_by": pace.behind_by, "is_behind": pace.is_behind}
+
+
 def _key_result(kr: KeyResult) -> dict[str, Any]:
     return {
         "id": kr.pk,
@@ -126,6 +134,9 @@ def _key_result(kr: KeyResult) -> dict[str, Any]:
         "current": kr.current,
         "unit": kr.unit,
         "url": kr.url or None,
+        "start_date": kr.start_date,
+        "due_date": kr.due_date,
+        "pace": _pace(kr),
     }
 
 
@@ -152,6 +163,7 @@ def _goal(goal: Goal) -> dict[str, Any]:
         "url": goal.url or None,
         "key_results": [_key_result(kr) for kr in goal.key_results.all()],
         "aligned_parent": aligned_parent(getattr(goal, "visible_alignment", None)),  # prefetched by _goals
+        "pace": _pace(goal),
     }
 
 
@@ -301,6 +313,8 @@ def list_goals(request: HttpRequest, filters: Query[GoalFilters]) -> dict[str, A
     qs = _tracked_filters(request, _goals(request), filters, team_fields=("team",))
     qs = _flag_filter(qs, selectors.stale_q(), filters.stale)
     qs = _flag_filter(qs, selectors.overdue_q(), filters.overdue)
+    if filters.pace:
+        qs = behind_pace(qs)
     return paginate(request, qs, filters, lambda goals: [_goal(g) for g in goals])
 
 
@@ -333,6 +347,8 @@ def list_key_results(request: HttpRequest, filters: Query[KeyResultFilters]) -> 
     if filters.goal:
         _check_visible_goal(request, filters.goal)
         qs = qs.filter(goal_id=filters.goal)
+    if filters.pace:
+        qs = behind_pace(qs)
     return paginate(request, qs, filters, lambda krs: [_key_result(kr) for kr in krs])
 
 

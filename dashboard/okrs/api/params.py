@@ -24,6 +24,11 @@ M = TypeVar("M", bound=Model)
 Vendor = enum.StrEnum("Vendor", {key.upper(): key for key, _ in VENDOR_CHOICES})  # type: ignore[misc]
 SyncStatus = enum.StrEnum("SyncStatus", {s.name: s.value for s in SyncRun.Status})  # type: ignore[misc]
 
+
+class PaceFilter(enum.StrEnum):
+    BEHIND = "behind"
+
+
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
 MAX_OFFSET = 10_000_000  # far beyond any real data; keeps OFFSET inside PostgreSQL's bigint
@@ -40,6 +45,7 @@ ALLOWED_VALUES: dict[str, list[str]] = {
     "stale": BOOL_VALUES,
     "overdue": BOOL_VALUES,
     "archived": BOOL_VALUES,
+    "pace": [p.value for p in PaceFilter],
 }
 PARAMETER_HINTS: dict[str, str] = {
     "limit": f"an integer from 1 to {MAX_LIMIT}",
@@ -87,13 +93,18 @@ class TrackedFilters(VendorFilters):
     state: State | None = None
 
 
+PACE_DESCRIPTION = "behind: only items at least 10 points behind linear progress from start to due (docs/pace.md)."
+
+
 class GoalFilters(TrackedFilters):
     stale: bool | None = Field(None, description="No check-in within the goal's cadence.")
     overdue: bool | None = Field(None, description="Due date passed and not done.")
+    pace: PaceFilter | None = Field(None, description=PACE_DESCRIPTION)
 
 
 class KeyResultFilters(TrackedFilters):
     goal: int | None = Field(None, ge=1, le=MAX_ID, description="Only key results of this goal.")
+    pace: PaceFilter | None = Field(None, description=PACE_DESCRIPTION)
 
 
 class WorkItemFilters(TrackedFilters):

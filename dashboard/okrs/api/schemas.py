@@ -49,6 +49,15 @@ class TeamOut(Schema):
     counts: HealthCounts
 
 
+class PaceOut(Schema):
+    """OKR Hub's own reading beside the vendor's health (docs/pace.md): null where pace does not
+    apply (no timeframe, no progress, done or archived)."""
+
+    expected: float = Field(description="Expected progress by today, 0-100, linear from start_date to due_date.")
+    behind_by: int = Field(description="Whole points of progress behind the expected progress (0 when on or ahead of pace).")
+    is_behind: bool = Field(description="At least 10 points behind: the dashboard says 'behind pace by N points'.")
+
+
 class KeyResultOut(Schema):
     id: int
     vendor: str
@@ -67,6 +76,10 @@ class KeyResultOut(Schema):
     current: float | None
     unit: str
     url: str | None
+    # issue #18: added fields
+    start_date: date | None
+    due_date: date | None
+    pace: PaceOut | None
 
 
 class AlignedParentOut(Schema):
@@ -104,6 +117,7 @@ class GoalOut(Schema):
     url: str | None
     key_results: list[KeyResultOut]
     aligned_parent: AlignedParentOut | None = Field(None, description="Aligned under another vendor's goal or team in OKR Hub.")
+    pace: PaceOut | None  # issue #18
 
 
 class CheckInOut(Schema):

@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from connectors.base import HEALTH_LABELS, OUTCOME_LABELS, STATE_LABELS
 from dashboard.okrs import svg
 from dashboard.okrs.filters import KIND_LABELS, VENDOR_LABELS
+from dashboard.okrs.pace import Pace, pace_of
 
 register = template.Library()
 
@@ -33,6 +34,50 @@ _HEALTH_CHIPS = {str(key): format_html('<span class="chip chip-{}">{}</span>', s
 def health_chip(health: str | None) -> SafeString:
     """Colour and a word, so colour is never the only signal."""
     return _HEALTH_CHIPS.get(health or "", _HEALTH_CHIPS["unknown"])  # type: ignore[arg-type]
+
+
+def _behind_pace(item: Any) -> Pace | None:
+    pace = pace_of(item)
+    return pace if pace is not None and pace.is_behind else None
+
+
+def _short_date(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def _pace_title(item: Any, pace: Pace) -> str:
+    return (
+        f"Expected about {pace.expected:.0f} % by today (linear from {_short_date(item.start_date)} to "
+        f"{_short_date(item.due_date)}), at {float(item.progress):.0f} %; OKR Hub's reading, not the vendor's"
+    )
+
+
+@register.simple_tag
+def pace_text(item: Any) -> str:
+    """ "Behind pace by 23 points" for an item behind pace (:mod:`dashboard.okrs.pace`); empty otherwise."""
+    pace = _behind_pace(item)
+    return f"Behind pace by {pace.behind_by} points" if pace else ""
+
+
+@register.simple_tag
+def pace_chip(item: Any) -> SafeString:
+    """OKR Hub's own pace reading, beside (never instead of) the vendor's health: outlined, with
+    the expected progress and the timeframe in its tooltip."""
+    pace = _behind_pace(item)
+    if pace is None:
+        return mark_safe("")
+    return format_html(
+        '<span class="chip chip-sm chip-pace" title="{}">Behind pace by {} points</span>', _pace_title(item, pace), pace.behind_by
+    )
+
+
+@register.simple_tag
+def pace_flag(item: Any) -> SafeString:
+    """The pace reason of a "Why" cell: "Behind pace by 23 points", with the same tooltip."""
+    pace = _behind_pace(item)
+    if pace is None:
+        return mark_safe("")
+    return format_html('<span class="flag flag-pace" title="{}">Behind pace by {} points</span>', _pace_title(item, pace), pace.behind_by)
 
 
 @lru_cache(maxsize=256)
