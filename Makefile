@@ -29,7 +29,7 @@ COVERAGE_DIR := $(CURDIR)/var/coverage
 RESULTS_DIR := $(CURDIR)/var/test-results
 COVERED := COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml COVERAGE_FILE=$(COVERAGE_DIR)/.coverage $(VENV)/bin/coverage run -m pytest
 # What depends on "today" (sandbox data, staleness, overdue, pace): run again with the clock moved.
-DATE_SENSITIVE ?= tests/core tests/connectors tests/integrations tests/okrs tests/writes tests/api tests/e2e
+DATE_SENSITIVE ?= tests/core tests/connectors tests/integrations tests/okrs tests/writes tests/api tests/e2e tests/alignment tests/people tests/digest tests/audit
 
 test: install ## the whole test suite with coverage (uses DATABASE_URL when set; CI=true forbids skips)
 	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR) $(RESULTS_DIR)
