@@ -79,3 +79,36 @@ def test_embedded_defaults_are_sqlite_and_the_filesystem_broker() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["django.db.backends.sqlite3", "filesystem://"]
+
+
+def test_check_deploy_passes_with_single_sign_on_configured() -> None:
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY=STRONG_SECRET,
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="okrhub.example.com",
+        OIDC_ISSUER="https://login.example.com/realms/acme",
+        OIDC_CLIENT_ID="okrhub",
+        OIDC_CLIENT_SECRET="a-client-secret",
+        LOCAL_LOGIN="break-glass",
+        BREAK_GLASS_USERS="root",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_single_sign_on_settings_refuse_what_cannot_work() -> None:
+    sso = {"OIDC_ISSUER": "https://login.example.com", "OIDC_CLIENT_ID": "okrhub", "OIDC_CLIENT_SECRET": "s"}
+    cases = [
+        ({"LOCAL_LOGIN": "off"}, "LOCAL_LOGIN must be"),
+        ({"LOCAL_LOGIN": "break-glass"}, "set OIDC_ISSUER first"),
+        ({"OIDC_ISSUER": "https://login.example.com"}, "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET"),
+        ({**sso, "OIDC_ISSUER": "http://login.example.com", "DJANGO_ENV": "production", "SECRET_KEY": STRONG_SECRET,
+          "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()}, "must be an https:// URL"),
+    ]  # fmt: skip
+    for env, message in cases:
+        result = manage("check", **env)
+        assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-500:])
