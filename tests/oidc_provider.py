@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import secrets
 import threading
 import time
@@ -297,7 +298,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8110)
     args = parser.parse_args()
     running = serve(host=args.host, port=args.port)
-    print(f"test OpenID provider at {running.issuer}/ (client {CLIENT_ID}; users: {', '.join(DEFAULT_USERS)})", flush=True)
+    # One JSON line first (dashboard/demo.py reads it), then a line for people.
+    print(json.dumps({"issuer": running.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}), flush=True)
+    print(f"test OpenID provider at {running.issuer}/ (users: {', '.join(DEFAULT_USERS)})", flush=True)
     try:
         running.thread.join()
     except KeyboardInterrupt:
