@@ -5,7 +5,7 @@ start (JWKS at /jwks), a discovery document, /userinfo, and an /authorize page w
 sign-in form (pick a test user; no password).
 
 Knobs for the failure tests (attributes of :class:`Provider`, changed between sign-ins):
-``wrong_issuer``, ``expired``, ``omit_email``, ``wrong_nonce``; ``users[...]["groups"]`` to move
+``wrong_issuer``, ``wrong_audience``, ``expired``, ``omit_email``, ``wrong_nonce``; ``users[...]["groups"]`` to move
 a user in and out of groups. ``authorize_requests`` / ``token_requests`` record what came in.
 
     python -m tests.oidc_provider --port 8110     # the provider `make demo-sso` starts
@@ -113,13 +113,14 @@ class Provider:
         self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
         self.wrong_issuer = False
+        self.wrong_audience = False
         self.expired = False
         self.omit_email = False
         self.wrong_nonce = False
         self.app = self._build_app()
 
     def reset(self) -> None:
-        self.wrong_issuer = self.expired = self.omit_email = self.wrong_nonce = False
+        self.wrong_issuer = self.wrong_audience = self.expired = self.omit_email = self.wrong_nonce = False
 
     # -- claims -------------------------------------------------------------------------------
     def claims_of(self, username: str, scope: str) -> dict[str, Any]:
@@ -188,7 +189,10 @@ class Provider:
 
             def get_client_claims(self, client: Client) -> dict[str, Any]:
                 now = int(time.time())
-                claims: dict[str, Any] = {"iss": provider.issuer + ("/other" if provider.wrong_issuer else ""), "aud": [client.client_id]}
+                claims: dict[str, Any] = {
+                    "iss": provider.issuer + ("/other" if provider.wrong_issuer else ""),
+                    "aud": ["another-client" if provider.wrong_audience else client.client_id],
+                }
                 if provider.expired:
                     claims.update(iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
                 return claims

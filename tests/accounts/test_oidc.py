@@ -146,6 +146,7 @@ def test_a_callback_with_a_state_this_browser_was_not_given_is_refused(provider:
     [
         ("wrong_nonce", "Single sign-on did not complete", "Nonce verification failed"),
         ("wrong_issuer", "Single sign-on did not complete", "is not OIDC_ISSUER"),
+        ("wrong_audience", "Single sign-on did not complete", "is not our client id"),
         ("expired", "The sign-in had expired", "id_token expired"),
         ("omit_email", "did not share your e-mail address", "no email claim"),
     ],
@@ -252,6 +253,14 @@ def test_an_unreachable_provider_is_a_message_not_a_500(settings: Any) -> None:
     response = Client().get("/oidc/authenticate/", follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/login/"
     assert "could not be reached" in page_text(response)
+
+
+def test_a_discovery_document_for_another_issuer_is_refused(provider: Provider, settings: Any, caplog: pytest.LogCaptureFixture) -> None:
+    settings.OIDC_ISSUER = provider.issuer + "/"  # same document URL, but not the issuer it names
+    with caplog.at_level(logging.WARNING, logger="dashboard.accounts.oidc"):
+        response = Client().get("/oidc/authenticate/", follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/login/" and "Single sign-on did not complete" in page_text(response)
+    assert "names issuer" in caplog.text
 
 
 # -- passwords: on, or break-glass only --------------------------------------------------------------
