@@ -130,7 +130,8 @@ def _username_from_email(email: str) -> str:
 
 class PasswordBackend(ModelBackend):
     """Django's password backend, closed to everyone but ``BREAK_GLASS_USERS`` when
-    ``LOCAL_LOGIN=break-glass`` (this covers the Django admin's login page too)."""
+    ``LOCAL_LOGIN=break-glass`` (this covers the Django admin's login page too, and sessions
+    signed in with a password before the switch)."""
 
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
@@ -138,6 +139,12 @@ class PasswordBackend(ModelBackend):
         if username is not None and not password_sign_in_allowed(username):
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: int) -> User | None:
+        user = super().get_user(user_id)
+        if user is not None and not password_sign_in_allowed(user.get_username()):
+            return None  # a password session from before LOCAL_LOGIN=break-glass ends at its next request
+        return user
 
 
 class OIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]  # untyped library

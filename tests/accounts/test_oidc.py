@@ -290,6 +290,18 @@ def test_break_glass_refuses_other_passwords_with_the_message_and_lets_the_liste
     assert user is not None and user.username == "root"
 
 
+def test_turning_break_glass_on_ends_the_password_sessions_of_everyone_else(settings: Any, provider: Provider) -> None:
+    UserFactory(username="grace")
+    AdminFactory(username="root")
+    grace, root, sso = Client(), Client(), Client()
+    assert grace.post("/accounts/login/", {"username": "grace", "password": PASSWORD}).status_code == 302
+    assert root.post("/accounts/login/", {"username": "root", "password": PASSWORD}).status_code == 302
+    sign_in(sso, "linus")
+    settings.LOCAL_LOGIN, settings.BREAK_GLASS_USERS = "break-glass", ["root"]
+    assert grace.get("/")["Location"].startswith("/accounts/login/")
+    assert root.get("/").status_code == 200 and sso.get("/").status_code == 200
+
+
 def test_break_glass_sso_still_signs_people_in(break_glass: None) -> None:
     client = Client()
     sign_in(client, "grace")
