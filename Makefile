@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo run test test-clock lint format bench migrate clean screenshots
+.PHONY: install demo demo-sso run test test-clock lint format bench migrate clean screenshots
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -20,6 +20,9 @@ migrate: install
 
 demo: install ## the whole product with sandboxes, on the embedded defaults (SQLite, filesystem broker)
 	$(PY) -m dashboard.demo
+
+demo-sso: install ## make demo, plus single sign-on through the tests' OpenID provider on 127.0.0.1:8110
+	OKRHUB_DEMO_SSO=1 $(PY) -m dashboard.demo
 
 run: install migrate ## web + worker + beat (honcho + Procfile), for real vendors
 	$(VENV)/bin/honcho start -f Procfile

@@ -7,7 +7,9 @@ and beat on the filesystem broker, runs the first syncs and prints the URL and t
 Ctrl-C stops everything it started. Running it again reuses what exists.
 
 Options (environment): DEMO_PORT (8000), DEMO_SANDBOX_PORTS ("8101,8102,8103"), DEMO_SIZE
-(small), DEMO_HOST (127.0.0.1).
+(small), DEMO_HOST (127.0.0.1). ``OKRHUB_DEMO_SSO=1`` (``make demo-sso``) also starts the tests'
+OpenID provider (tests/oidc_provider.py) on DEMO_SSO_PORT (8110) and signs in through it; without
+it the demo uses local logins only.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Demo:
         self.one_shot: set[str] = set()  # processes that end by themselves (stopped with the rest when not)
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
         self.env.setdefault("CONNECTOR_ALLOWED_HOSTS", "127.0.0.1,localhost")
+        self.sso = os.environ.get("OKRHUB_DEMO_SSO", "") == "1"
+        self.sso_port = int(os.environ.get("DEMO_SSO_PORT", "8110"))
 
     # -- processes ---------------------------------------------------------------------------
     def start(self, name: str, args: list[str], **kwargs: Any) -> subprocess.Popen[str]:
@@ -97,6 +101,21 @@ class Demo:
             say(f"{vendor} sandbox at {found[vendor]['url']}")
         return found
 
+    def start_identity_provider(self) -> str:
+        """The tests' OpenID provider (a test helper, for the demo only) and the OIDC_* settings."""
+        args = [PY, "-m", "tests.oidc_provider", "--host", self.host, "--port", str(self.sso_port)]
+        proc = self.start("OpenID provider", args, stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("{"):
+            raise SystemExit(f"[demo] the test OpenID provider did not start (is port {self.sso_port} free?)")
+        info = json.loads(line)
+        self.env.update(OIDC_ISSUER=info["issuer"], OIDC_CLIENT_ID=info["client_id"], OIDC_CLIENT_SECRET=info["client_secret"])
+        self.env.setdefault("OIDC_ADMIN_GROUP", "okrhub-admins")
+        self.env.setdefault("OIDC_BUTTON_LABEL", "Sign in with the test provider")
+        say(f"test OpenID provider at {info['issuer']}/")
+        return str(info["issuer"])
+
     def setup_data(self, sandboxes: dict[str, dict[str, Any]]) -> None:
         spec = json.dumps({v: {"url": s["url"], "credentials": s["credentials"]} for v, s in sandboxes.items()})
         self.manage("migrate", "--noinput")
@@ -106,6 +125,7 @@ class Demo:
         os.chdir(ROOT)
         try:
             say("migrating the embedded database (./var/okrhub.sqlite3)")
+            issuer = self.start_identity_provider() if self.sso else ""
             sandboxes = self.start_sandboxes()
             self.setup_data(sandboxes)
             self.start("worker", [PY, "-m", "celery", "-A", "dashboard", "worker", "--loglevel", "WARNING", "--concurrency", "2"])
@@ -140,6 +160,9 @@ class Demo:
             print(f"  admin: admin / {DEMO_PASSWORDS['admin']}   (configures connectors, sees every sync)", flush=True)
             print(f"  member: alice / {DEMO_PASSWORDS['alice']}   (sees everything at every vendor)", flush=True)
             print(f"  member: bob / {DEMO_PASSWORDS['bob']}   (sees less: no private teams or secret goals)", flush=True)
+            if issuer:
+                print(f"  single sign-on: '{self.env['OIDC_BUTTON_LABEL']}' on the sign-in page ({issuer}/):", flush=True)
+                print("    pick Ada (group okrhub-admins: an admin), Grace or Linus (members)", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
             while True:
                 for name, proc in self.procs:

@@ -134,6 +134,40 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "okrs:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# --- single sign-on: OpenID Connect via mozilla-django-oidc (issue #21; README "Single sign-on") ---
+# https://mozilla-django-oidc.readthedocs.io/en/stable/settings.html
+OIDC_ISSUER = env("OIDC_ISSUER", default="")  # SSO is on when set; compared exactly with the id_token's iss
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env("OIDC_SCOPES", default="openid email profile groups")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ADMIN_GROUP = env("OIDC_ADMIN_GROUP", default="")  # members of it are admins (is_staff), others not
+OIDC_BUTTON_LABEL = env("OIDC_BUTTON_LABEL", default="Sign in with single sign-on")
+# Empty: taken from {OIDC_ISSUER}/.well-known/openid-configuration (dashboard/accounts/oidc.py).
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)  # seconds per request to the provider
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc:callback"
+OIDC_CREATE_USER = True
+# "on": everyone may sign in with a password; "break-glass": only BREAK_GLASS_USERS may (SSO for the rest).
+LOCAL_LOGIN = env("LOCAL_LOGIN", default="on")
+BREAK_GLASS_USERS = env.list("BREAK_GLASS_USERS", default=[])
+if LOCAL_LOGIN not in ("on", "break-glass"):
+    raise ImproperlyConfigured(f'LOCAL_LOGIN must be "on" or "break-glass", not {LOCAL_LOGIN!r}.')
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are needed too.")
+if LOCAL_LOGIN == "break-glass" and not OIDC_ISSUER:
+    raise ImproperlyConfigured("LOCAL_LOGIN=break-glass turns passwords off for everyone else: set OIDC_ISSUER first.")
+if PRODUCTION and OIDC_ISSUER and not OIDC_ISSUER.startswith("https://"):
+    raise ImproperlyConfigured("In production OIDC_ISSUER must be an https:// URL.")
+AUTHENTICATION_BACKENDS = ["dashboard.accounts.oidc.PasswordBackend", "dashboard.accounts.oidc.OIDCBackend"]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True

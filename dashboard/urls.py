@@ -12,6 +12,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("dashboard.accounts.urls")),
+    path("oidc/", include("dashboard.accounts.oidc_urls")),  # OpenID Connect sign-in (issue #21)
     path("api-tokens/", include("dashboard.accounts.token_urls")),  # read API tokens page (issue #9)
     path("api/v1/", include("dashboard.okrs.api_urls")),  # read API (issue #9)
     path("digest/", include("dashboard.digest.urls")),  # the weekly digest: settings and preview (issue #18)

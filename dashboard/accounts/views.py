@@ -1,4 +1,6 @@
-"""Sign-in with a rate limit on failed attempts (per username and per client address)."""
+"""Sign-in with a rate limit on failed attempts (per username and per client address), a
+"Sign in with ..." button when single sign-on is configured, and the break-glass mode where only
+the listed users may use a password (dashboard/accounts/oidc.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
+
+from dashboard.accounts.oidc import password_sign_in_allowed, sso_enabled, sso_only_message
 
 logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 15 * 60
@@ -52,10 +58,28 @@ def _record_failure(request: HttpRequest) -> None:
             _count(_LOCAL_COUNTS, key)
 
 
+class SignInForm(AuthenticationForm):
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if username and not password_sign_in_allowed(username):
+            raise ValidationError(sso_only_message(), code="sso_only")  # counted as a failed attempt
+        return super().clean()
+
+
 @method_decorator(login_not_required, name="dispatch")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    authentication_form = SignInForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            sso_enabled=sso_enabled(),
+            sso_label=settings.OIDC_BUTTON_LABEL,
+            break_glass=settings.LOCAL_LOGIN == "break-glass",
+        )
+        return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if _too_many(request):

@@ -91,3 +91,36 @@ def test_email_backend_is_smtp_in_production_and_the_console_in_development() ->
     assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.console.EmailBackend"
     both = manage("check", EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
     assert both.returncode != 0 and "EMAIL_USE_TLS or EMAIL_USE_SSL" in both.stderr
+
+
+def test_check_deploy_passes_with_single_sign_on_configured() -> None:
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY=STRONG_SECRET,
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        ALLOWED_HOSTS="okrhub.example.com",
+        OIDC_ISSUER="https://login.example.com/realms/acme",
+        OIDC_CLIENT_ID="okrhub",
+        OIDC_CLIENT_SECRET="a-client-secret",
+        LOCAL_LOGIN="break-glass",
+        BREAK_GLASS_USERS="root",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_single_sign_on_settings_refuse_what_cannot_work() -> None:
+    sso = {"OIDC_ISSUER": "https://login.example.com", "OIDC_CLIENT_ID": "okrhub", "OIDC_CLIENT_SECRET": "s"}
+    cases = [
+        ({"LOCAL_LOGIN": "off"}, "LOCAL_LOGIN must be"),
+        ({"LOCAL_LOGIN": "break-glass"}, "set OIDC_ISSUER first"),
+        ({"OIDC_ISSUER": "https://login.example.com"}, "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET"),
+        ({**sso, "OIDC_ISSUER": "http://login.example.com", "DJANGO_ENV": "production", "SECRET_KEY": STRONG_SECRET,
+          "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()}, "must be an https:// URL"),
+    ]  # fmt: skip
+    for env, message in cases:
+        result = manage("check", **env)
+        assert result.returncode != 0 and message in result.stderr, (env, result.stderr[-500:])

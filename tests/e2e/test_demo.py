@@ -28,12 +28,23 @@ def free_port() -> int:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
+    yield from run_demo(tmp_path)
+
+
+@pytest.fixture
+def demo_sso(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """``make demo-sso``: the demo beside the tests' OpenID provider."""
+    yield from run_demo(tmp_path, OKRHUB_DEMO_SSO="1", DEMO_SSO_PORT=str(free_port()))
+
+
+def run_demo(tmp_path: Path, **extra: str) -> Iterator[tuple[str, list[str]]]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL") and not k.startswith("OIDC_")}
     env.update(
         OKRHUB_VAR_DIR=str(tmp_path / "var"),
         OKRHUB_IGNORE_DOTENV="1",
         DEMO_PORT=str(free_port()),
         DEMO_SANDBOX_PORTS=",".join(str(free_port()) for _ in range(3)),
+        **extra,
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard.demo"],
@@ -71,7 +82,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     # Ctrl-C stops everything it started: nothing listens on the demo's ports any more.
-    for port in [env["DEMO_PORT"], *env["DEMO_SANDBOX_PORTS"].split(",")]:
+    for port in [env["DEMO_PORT"], *env["DEMO_SANDBOX_PORTS"].split(","), *([env["DEMO_SSO_PORT"]] if "DEMO_SSO_PORT" in env else [])]:
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still answers after Ctrl-C"
 
@@ -80,7 +91,9 @@ def test_demo_member_sees_goals_from_all_three_vendors(demo: tuple[str, list[str
     url, lines = demo
     output = "\n".join(lines)
     assert "alice" in output and "bob" in output and "admin" in output, output
+    assert "single sign-on" not in output  # make demo: local logins only (make demo-sso adds SSO)
     page.goto(url)
+    assert page.get_by_role("link", name=re.compile("Sign in with")).count() == 0
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "alice-demo-pass")
     page.click("button[type=submit]")
@@ -125,3 +138,16 @@ def test_demo_member_sees_goals_from_all_three_vendors(demo: tuple[str, list[str
     assert admin.locator("tr[data-suggestion]").count() > 0, "no alignment suggestions in the demo\n" + output[-3000:]
     admin.screenshot(path=str(artifacts_dir / "demo-alignment-suggestions.png"), full_page=True)
     admin_context.close()
+
+
+def test_demo_sso_signs_in_through_the_test_provider(demo_sso: tuple[str, list[str]], page, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    url, lines = demo_sso
+    output = "\n".join(lines)
+    assert "single sign-on" in output and "alice" in output, output
+    page.goto(url)
+    page.get_by_role("link", name="Sign in with the test provider").click()
+    page.get_by_label("Ada Lovelace (ada@example.com)").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert page.get_by_role("heading", name="Overview").count() == 1
+    assert page.get_by_role("link", name="Admin", exact=True).count() == 1  # Ada is in okrhub-admins

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.test import Client
 from django.urls import reverse
 
 from dashboard.accounts.models import ApiToken
@@ -25,6 +26,9 @@ pytestmark = pytest.mark.django_db
 OPEN_OBJECT_ROUTES = {"integrations:connect"}  # connecting to a connector the admin enabled
 # Routes that act for the caller on POST without naming an object; probed with GET only.
 ACTING_ROUTES = {"accounts:logout", "okrs:sync_now", "api-v1:start_sync"}
+# Single sign-on (dashboard/accounts/oidc.py): open to anonymous visitors, GET only (the callback
+# is protected by its state, not by CSRF), 404 while OIDC_ISSUER is unset (as in the tests above).
+SIGN_IN_ROUTES = {"oidc:authenticate", "oidc:callback"}
 
 # The write-back routes take a plain ``pk``: which of Victor's items each one acts on.
 PK_OBJECTS = {
@@ -194,3 +198,22 @@ def test_the_admin_site_is_for_staff_only(world: World):
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"], url
         assert MARKER not in body_of(response)
+
+
+def test_the_single_sign_on_routes_are_open_get_only_and_show_nothing_private(world: World, settings: Any):
+    from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, serve
+
+    assert {r.name for r in project_routes() if r.template.startswith("oidc/")} == SIGN_IN_ROUTES
+    running = serve()
+    try:
+        settings.OIDC_ISSUER, settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET = running.issuer, CLIENT_ID, CLIENT_SECRET
+        for client in (Client(), world.mallory_client):
+            start = client.get(reverse("oidc:authenticate"))
+            assert start.status_code == 302 and start["Location"].startswith(f"{running.issuer}/authorize?")
+            back = client.get(reverse("oidc:callback"), {"code": "guess", "state": "guess"})
+            assert back.status_code == 302 and back["Location"] == reverse("accounts:login")
+            for name in SIGN_IN_ROUTES:
+                assert client.post(reverse(name)).status_code == 405
+                assert MARKER not in body_of(client.get(reverse(name), follow=True))
+    finally:
+        running.stop()
