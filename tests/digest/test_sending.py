@@ -1,6 +1,7 @@
 """Sending the weekly digest (issue #18): a real SMTP server on loopback (aiosmtpd) receives the
 messages and the tests read what arrived. Tasks run in-process here (Celery's eager mode), so
-each case is quick; tests/digest/test_worker.py runs the same path through a real worker. Times are moved relative to the pinned "now" (shifted in CI), never to a date.
+each case is quick; tests/digest/test_worker.py runs the same path through a real worker.
+Times are moved relative to the pinned "now" (shifted in CI), never to a date.
 """
 
 from __future__ import annotations
