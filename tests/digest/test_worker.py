@@ -6,7 +6,6 @@ exactly one message arrives however often beat runs."""
 # ruff: noqa: F811 - pytest fixtures imported from other test modules are redefined as arguments
 from __future__ import annotations
 
-import os
 import re
 import time
 import zoneinfo
@@ -15,15 +14,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django.utils import timezone
 
 from dashboard.digest import tasks
 from dashboard.digest.models import DigestDelivery, DigestSubscription
-from tests.conftest import require
 from tests.digest.test_sending import Inbox, free_port
 from tests.factories import CredentialFactory, GoalFactory, UserFactory, see
-from tests.integrations.test_sync_celery import Worker, broker  # noqa: F401 - the broker fixture
+from tests.integrations.test_sync_celery import Worker, broker, worker_environment  # noqa: F401 - the broker fixture
 
 pytestmark = [pytest.mark.celery, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 SITE = "https://okr.example.com"
@@ -42,25 +39,17 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 def digest_worker(broker: dict[str, str], inbox: tuple[Inbox, int], tmp_path: Path) -> Iterator[Worker]:
-    db = connection.settings_dict
-    require(connection.vendor == "postgresql", "PostgreSQL (the worker shares the test database)")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": broker["url"],
-        "CELERY_TASK_DEFAULT_QUEUE": broker["queue"],
-        "REDIS_URL": broker["url"],
-        "SYNC_LOCK_DIR": str(tmp_path / "locks"),
-        "OKRHUB_IGNORE_DOTENV": "1",
-        "PYTHONUNBUFFERED": "1",
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(inbox[1]),
-        "EMAIL_TIMEOUT": "10",
-        "DEFAULT_FROM_EMAIL": "OKR Hub <digest@okr.example.com>",
-        "SITE_URL": SITE,
-        "DIGEST_RETRY_BASE_DELAY": "1",
-    }
+    env = worker_environment(
+        broker,
+        tmp_path,
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(inbox[1]),
+        EMAIL_TIMEOUT="10",
+        DEFAULT_FROM_EMAIL="OKR Hub <digest@okr.example.com>",
+        SITE_URL=SITE,
+        DIGEST_RETRY_BASE_DELAY="1",
+    )
     worker = Worker(env, broker["queue"], tmp_path / "digest-worker.log").start()
     yield worker
     worker.stop()

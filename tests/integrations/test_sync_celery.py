@@ -115,14 +115,13 @@ def broker(redis_url: str) -> Iterator[dict[str, str]]:
     reconnect(**saved)
 
 
-@pytest.fixture
-def worker_factory(broker: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], Worker]]:
+def worker_environment(broker: dict[str, str], tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A worker's environment: the test database, this module's broker and queue, ``extra``."""
     db = connection.settings_dict
     database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     require(connection.vendor == "postgresql", "PostgreSQL (the worker shares the test database)")
-    env = {
+    return {
         **os.environ,
-        **WORKER_SETTINGS,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker["url"],
         "CELERY_TASK_DEFAULT_QUEUE": broker["queue"],
@@ -130,7 +129,13 @@ def worker_factory(broker: dict[str, str], tmp_path: Path) -> Iterator[Callable[
         "SYNC_LOCK_DIR": str(tmp_path / "locks"),
         "OKRHUB_IGNORE_DOTENV": "1",
         "PYTHONUNBUFFERED": "1",
+        **extra,
     }
+
+
+@pytest.fixture
+def worker_factory(broker: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], Worker]]:
+    env = worker_environment(broker, tmp_path, **WORKER_SETTINGS)
     workers: list[Worker] = []
 
     def start() -> Worker:
