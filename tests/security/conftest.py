@@ -16,11 +16,13 @@ from dashboard.accounts.tokens import create_token
 from dashboard.alignment.models import Alignment, AlignmentSuggestion
 from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Credential, SyncRun
+from dashboard.people.models import Identity, IdentityMember, NameMatchProposal, name_key
 from tests.factories import (
     ConnectorFactory,
     CredentialFactory,
     GoalFactory,
     KeyResultFactory,
+    PersonFactory,
     TeamFactory,
     UserFactory,
     WorkItemFactory,
@@ -50,6 +52,8 @@ class World:
     mallory_credential: Credential
     mallory_goal: Any
     suggestion: Any = None  # an alignment suggestion between two of Victor's goals (issue #18)
+    identity: Any = None  # a person only Victor's credentials returned (issue #18)
+    proposal: Any = None  # a name match proposed for that person (admins decide)
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +90,17 @@ def world(db: None, settings: Any) -> World:
     see(ops_cred, ops_goal)
     Alignment.objects.create(child_goal=ops_goal, parent_team=team, created_by=victor)
     suggestion = AlignmentSuggestion.objects.create(child_goal=goal, parent_goal=ops_goal, score=90.0, reasons=[f"{MARKER} reason"])
+    # One person across vendors (issue #18): a North person only Victor sees, and an OGSM owner
+    # name proposed as the same person.
+    person = PersonFactory(connector=north, name=f"{MARKER} person", email="marker-person@example.com")
+    see(cred, person)
+    identity = Identity.objects.create(name=person.name, email=person.email)
+    IdentityMember.objects.create(identity=identity, person=person, how=IdentityMember.How.OWN)
+    name_only = Identity.objects.create(name=person.name)
+    member = IdentityMember.objects.create(
+        identity=name_only, connector=ogsm, owner_name=person.name, owner_key=name_key(person.name), how=IdentityMember.How.OWN
+    )
+    proposal = NameMatchProposal.objects.create(member=member, identity=identity)
     mallory_goal = GoalFactory(connector=north, title="Mallory's goal")
     see(mallory_cred, mallory_goal)
 
@@ -102,5 +117,5 @@ def world(db: None, settings: Any) -> World:
         victor=victor, mallory=mallory, mallory_client=client, victor_credential=cred, shared_credential=shared,
         victor_token_id=token.token.pk, victor_token=token.raw, run=run, team=team, goal=goal, key_result=kr,
         action=action, project=project, task=task, connector=north, mallory_credential=mallory_cred, mallory_goal=mallory_goal,
-        suggestion=suggestion,
+        suggestion=suggestion, identity=identity, proposal=proposal,
     )  # fmt: skip

@@ -55,7 +55,18 @@ def param_values(route: Route, world: World) -> dict[str, Any]:
         elif name == "credential_id":
             shared = route.template.startswith("connectors/")
             values[name] = (world.shared_credential if shared else world.victor_credential).pk
-        elif name in ("token_id", "goal_id", "item_id", "team_id", "connector_id", "user_id", "suggestion_id", "rest"):
+        elif name in (
+            "token_id",
+            "goal_id",
+            "item_id",
+            "team_id",
+            "connector_id",
+            "user_id",
+            "suggestion_id",
+            "identity_id",
+            "proposal_id",
+            "rest",
+        ):
             values[name] = {
                 "token_id": world.victor_token_id,
                 "goal_id": world.goal.pk,
@@ -64,6 +75,8 @@ def param_values(route: Route, world: World) -> dict[str, Any]:
                 "connector_id": world.connector.pk,
                 "user_id": "victor",
                 "suggestion_id": world.suggestion.pk,  # an alignment suggestion between two of Victor's goals
+                "identity_id": world.identity.pk,  # a person only Victor's credentials returned
+                "proposal_id": world.proposal.pk,  # a name match for that person (admins only)
                 "rest": "probe",
             }[name]
         else:

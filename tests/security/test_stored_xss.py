@@ -18,6 +18,7 @@ from django.test import Client
 from dashboard.accounts.tokens import create_token
 from dashboard.alignment.models import Alignment, AlignmentSuggestion
 from dashboard.okrs.models import Goal, KeyResult, Team, WorkItem
+from dashboard.people.models import Identity, NameMatchProposal
 from tests.factories import AdminFactory
 from tests.reliability.helpers import connect, sync
 from tests.security.test_access import ACTING_ROUTES, body_of, param_values
@@ -110,8 +111,14 @@ def hostile_world(sandbox_factory) -> SimpleNamespace:
     other_goal = Goal.objects.exclude(connector=xss_goal.connector).order_by("pk").first()
     Alignment.objects.create(child_goal=xss_goal, parent_team=other_team, created_by=c.user)
     suggestion = AlignmentSuggestion.objects.create(child_goal=other_goal, parent_goal=xss_goal, score=80.0, reasons=[HTML_TITLE])
+    # People across vendors (issue #18): the hostile OGSM owner name is a person of its own.
+    identity = Identity.objects.filter(name__contains="<script>").first()
+    assert identity is not None, "the hostile owner name was not linked as a person after the syncs"
+    other = Identity.objects.exclude(pk=identity.pk).order_by("pk").first()
+    assert other is not None
+    proposal = NameMatchProposal.objects.create(member=identity.members.get(), identity=other)
     return SimpleNamespace(
-        suggestion=suggestion,
+        suggestion=suggestion, identity=identity, proposal=proposal,
         client=c.client, user=c.user, token=token.raw, victor_token_id=token.token.pk,
         goal=xss_goal, team=Team.objects.order_by("pk").first(),  # for the URLs with a team id (tests/security/test_access.py)
         action=malicious, key_result=KeyResult.objects.first(), project=WorkItem.objects.filter(kind="project").first(),
