@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
@@ -115,8 +116,6 @@ def _credential_label(credential: Any) -> str:
 
 def _named_users(changes: dict[str, Any]) -> dict[str, Any]:
     if "owner" in changes:
-        from django.contrib.auth import get_user_model
-
         names = dict(get_user_model()._default_manager.filter(pk__in=[v for v in changes["owner"] if v]).values_list("pk", "username"))
         changes["owner"] = [names.get(v, v) for v in changes["owner"]]
     return changes

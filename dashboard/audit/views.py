@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
@@ -59,8 +60,6 @@ class _Filters:
         return events
 
     def query(self) -> str:
-        from urllib.parse import urlencode
-
         values = {"area": self.area, "who": self.who, "q": self.q, "since": self.since or "", "until": self.until or ""}
         return urlencode({k: v for k, v in values.items() if v})
 
