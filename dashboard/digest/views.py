@@ -13,6 +13,7 @@ from dashboard.core.http import AppRequest
 from dashboard.digest import compose
 from dashboard.digest.forms import SubscriptionForm
 from dashboard.digest.models import DigestDelivery, DigestSubscription
+from dashboard.okrs import cache
 
 
 def _subscription(request: AppRequest) -> DigestSubscription:
@@ -44,7 +45,11 @@ def digest_settings(request: AppRequest) -> HttpResponse:
 
 
 def _digest(request: AppRequest) -> compose.Digest:
-    return compose.compose(request.user, zone=_subscription(request).timezone)
+    """This week's digest for the signed-in user, cached like the dashboard's page data: the
+    same user, credentials at the same data versions and the same minute give the same digest
+    (a sync, a write-back or a sharing change shows at once)."""
+    zone = _subscription(request).timezone
+    return cache.cached(request.user, "digest-preview", [zone], lambda: compose.compose(request.user, zone=zone))
 
 
 @require_GET

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dashboard.digest.models import DigestSubscription
+from dashboard.integrations.models import Connector, Credential
 from tests.factories import CredentialFactory, GoalFactory, UserFactory, see
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +80,18 @@ def test_digest_pages_need_sign_in(client, db):
     for url in ("/digest/", "/digest/preview/", "/digest/preview.txt"):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+
+
+def test_preview_is_cached_until_the_data_changes(client, ann):
+    """A repeat preview is served from the page-data cache (fewer queries, same page); a change
+    to the user's data (its connector's data version) shows at once."""
+    with CaptureQueriesContext(connection) as first:
+        assert "Fix onboarding" in client.get("/digest/preview/").content.decode()
+    cred = Credential.objects.get(owner=ann)
+    GoalFactory(connector=cred.connector, title="Ship billing v2", health="off_track").seen_by.add(cred)  # no version bump yet
+    with CaptureQueriesContext(connection) as repeat:
+        html = client.get("/digest/preview/").content.decode()
+    assert "Ship billing v2" not in html and len(repeat.captured_queries) < len(first.captured_queries)
+    Connector.bump_data_version(cred.connector_id)  # what a finished sync or a write-back does
+    assert "Ship billing v2" in client.get("/digest/preview/").content.decode()
+    assert "Ship billing v2" in client.get("/digest/preview.txt").content.decode()
