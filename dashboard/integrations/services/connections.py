@@ -80,7 +80,7 @@ def clean_secret(vendor: str, secret: Mapping[str, str]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
-OUTCOME_LABELS = {
+CHECK_OUTCOME_LABELS = {
     "ok": "Works",
     "read_only": "Read-only",
     "missing_scope": "Missing scope",
@@ -103,7 +103,7 @@ class CheckOutcome:
 
     @property
     def label(self) -> str:
-        return OUTCOME_LABELS.get(self.kind, "Failed")
+        return CHECK_OUTCOME_LABELS.get(self.kind, "Failed")
 
     @property
     def css(self) -> str:

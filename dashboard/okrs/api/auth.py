@@ -22,7 +22,7 @@ from ninja.utils import check_csrf
 
 from dashboard.accounts.models import ApiToken
 from dashboard.accounts.tokens import TokenRefused, check_token
-from dashboard.okrs.api.errors import ApiError, NotAuthenticated, RateLimited
+from dashboard.okrs.api.errors import ApiError, NotAuthenticated, TooManyRequests
 
 RATE_WINDOW_SECONDS = 60
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def check_rate_limit(token: ApiToken) -> None:
         count = _count(_LOCAL_COUNTS, key)
     if count > limit:
         retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
-        raise RateLimited(limit, retry_after)
+        raise TooManyRequests(limit, retry_after)
 
 
 class TokenAuth(HttpBearer):

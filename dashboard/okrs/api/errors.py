@@ -35,7 +35,7 @@ class NotAuthenticated(ApiError):
         super().__init__(401, message, headers={"WWW-Authenticate": 'Bearer realm="okrhub"'})
 
 
-class RateLimited(ApiError):
+class TooManyRequests(ApiError):
     def __init__(self, limit: int, retry_after: int) -> None:
         super().__init__(
             429,

@@ -22,13 +22,13 @@ from dashboard.okrs.api import schemas
 from dashboard.okrs.api.errors import bad_parameter, not_found
 from dashboard.okrs.api.params import (
     MAX_ID,
-    GoalFilters,
-    KeyResultFilters,
-    PersonFilters,
-    TeamFilters,
-    TrackedFilters,
-    VendorFilters,
-    WorkItemFilters,
+    GoalParams,
+    KeyResultParams,
+    PersonParams,
+    TeamParams,
+    TrackedParams,
+    VendorParams,
+    WorkItemParams,
     connector_q,
     owner_q,
     paginate,
@@ -44,7 +44,7 @@ ERRORS: dict[int, Any] = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: sch
 # -- shared filtering --------------------------------------------------------------------------
 
 
-def _vendor_filters(qs: QuerySet[Any], filters: VendorFilters, *, text_fields: tuple[str, ...]) -> QuerySet[Any]:
+def _vendor_filters(qs: QuerySet[Any], filters: VendorParams, *, text_fields: tuple[str, ...]) -> QuerySet[Any]:
     if filters.vendor:
         qs = qs.filter(vendor=filters.vendor.value)
     if filters.connector:
@@ -65,7 +65,7 @@ def _visible_team_path(request: HttpRequest, team_id: int) -> str:
     return team.path or f"/{team.pk}/"
 
 
-def _tracked_filters(request: HttpRequest, qs: QuerySet[Any], filters: TrackedFilters, *, team_fields: tuple[str, ...]) -> QuerySet[Any]:
+def _tracked_filters(request: HttpRequest, qs: QuerySet[Any], filters: TrackedParams, *, team_fields: tuple[str, ...]) -> QuerySet[Any]:
     qs = _vendor_filters(qs, filters, text_fields=("title",))
     if filters.owner and filters.owner.strip():
         qs = qs.filter(owner_q(filters.owner))
@@ -281,7 +281,7 @@ def _counts(team: Team) -> dict[str, int]:
 @router.get(
     "/teams", response={200: schemas.TeamPage, **ERRORS}, summary="Teams with progress and health counts rolled up over each subtree"
 )
-def list_teams(request: HttpRequest, filters: Query[TeamFilters]) -> dict[str, Any]:
+def list_teams(request: HttpRequest, filters: Query[TeamParams]) -> dict[str, Any]:
     qs = _vendor_filters(_teams_with_rollups(request), filters, text_fields=("name",))
     if filters.team:
         qs = qs.filter(path__startswith=_visible_team_path(request, filters.team))
@@ -309,7 +309,7 @@ def list_teams(request: HttpRequest, filters: Query[TeamFilters]) -> dict[str, A
 
 
 @router.get("/goals", response={200: schemas.GoalPage, **ERRORS}, summary="Goals with their key results")
-def list_goals(request: HttpRequest, filters: Query[GoalFilters]) -> dict[str, Any]:
+def list_goals(request: HttpRequest, filters: Query[GoalParams]) -> dict[str, Any]:
     qs = _tracked_filters(request, _goals(request), filters, team_fields=("team",))
     qs = _flag_filter(qs, selectors.stale_q(), filters.stale)
     qs = _flag_filter(qs, selectors.overdue_q(), filters.overdue)
@@ -336,7 +336,7 @@ def get_goal(request: HttpRequest, goal_id: int = param.Path(..., ge=1, le=MAX_I
 
 
 @router.get("/key-results", response={200: schemas.KeyResultPage, **ERRORS}, summary="Key results")
-def list_key_results(request: HttpRequest, filters: Query[KeyResultFilters]) -> dict[str, Any]:
+def list_key_results(request: HttpRequest, filters: Query[KeyResultParams]) -> dict[str, Any]:
     qs = (
         selectors.visible_key_results(request.user)
         .select_related("connector")
@@ -355,7 +355,7 @@ def list_key_results(request: HttpRequest, filters: Query[KeyResultFilters]) -> 
 @router.get(
     "/work-items", response={200: schemas.WorkItemPage, **ERRORS}, summary="Work items: initiatives, projects, milestones, tasks, actions"
 )
-def list_work_items(request: HttpRequest, filters: Query[WorkItemFilters]) -> dict[str, Any]:
+def list_work_items(request: HttpRequest, filters: Query[WorkItemParams]) -> dict[str, Any]:
     qs = _vendor_filters(_work_items(request), filters, text_fields=("title",))
     if filters.owner and filters.owner.strip():
         qs = qs.filter(owner_q(filters.owner))  # owners only: involved people are not owners
@@ -396,7 +396,7 @@ def get_work_item(request: HttpRequest, item_id: int = param.Path(..., ge=1, le=
 
 
 @router.get("/people", response={200: schemas.PersonPage, **ERRORS}, summary="People")
-def list_people(request: HttpRequest, filters: Query[PersonFilters]) -> dict[str, Any]:
+def list_people(request: HttpRequest, filters: Query[PersonParams]) -> dict[str, Any]:
     qs = selectors.visible_people(request.user).select_related("connector").order_by("name", "id")
     qs = _vendor_filters(qs, filters, text_fields=("name", "email"))
 

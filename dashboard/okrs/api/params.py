@@ -68,22 +68,22 @@ class PageParams(Schema):
         return value
 
 
-class VendorFilters(PageParams):
+class VendorParams(PageParams):
     vendor: Vendor | None = Field(None, description="Only items from this vendor.")
     connector: str | None = Field(None, max_length=100, description="Connector name (case-insensitive) or id.")
     q: str | None = Field(None, max_length=200, description="Case-insensitive text search.")
 
 
-class TeamFilters(VendorFilters):
+class TeamParams(VendorParams):
     team: int | None = Field(None, ge=1, le=MAX_ID, description="Only this team and the teams below it.")
     archived: bool | None = None
 
 
-class PersonFilters(VendorFilters):
+class PersonParams(VendorParams):
     pass
 
 
-class TrackedFilters(VendorFilters):
+class TrackedParams(VendorParams):
     team: int | None = Field(None, ge=1, le=MAX_ID, description="Only items of this team and the teams below it.")
     owner: str | None = Field(
         None, max_length=300, description="Owner display name (case-insensitive, exact); expands to the person's names at every vendor."
@@ -96,25 +96,25 @@ class TrackedFilters(VendorFilters):
 PACE_DESCRIPTION = "behind: only items at least 10 points behind linear progress from start to due (docs/pace.md)."
 
 
-class GoalFilters(TrackedFilters):
+class GoalParams(TrackedParams):
     stale: bool | None = Field(None, description="No check-in within the goal's cadence.")
     overdue: bool | None = Field(None, description="Due date passed and not done.")
     pace: PaceFilter | None = Field(None, description=PACE_DESCRIPTION)
 
 
-class KeyResultFilters(TrackedFilters):
+class KeyResultParams(TrackedParams):
     goal: int | None = Field(None, ge=1, le=MAX_ID, description="Only key results of this goal.")
     pace: PaceFilter | None = Field(None, description=PACE_DESCRIPTION)
 
 
-class WorkItemFilters(TrackedFilters):
+class WorkItemParams(TrackedParams):
     kind: WorkItemKind | None = None
     goal: int | None = Field(None, ge=1, le=MAX_ID, description="Only work items linked to this goal.")
     overdue: bool | None = Field(None, description="Due date passed and not done.")
     stale: bool | None = Field(None, description="No check-in within the cadence; only kinds the vendor checks in on can be stale.")
 
 
-class SyncRunFilters(PageParams):
+class SyncRunParams(PageParams):
     vendor: Vendor | None = None
     connector: str | None = Field(None, max_length=100, description="Connector name (case-insensitive) or id.")
     status: SyncStatus | None = None

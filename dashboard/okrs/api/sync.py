@@ -16,7 +16,7 @@ from dashboard.okrs import selectors
 from dashboard.okrs.api import schemas
 from dashboard.okrs.api.auth import SessionAuth, TokenAuth
 from dashboard.okrs.api.errors import ApiError, bad_parameter
-from dashboard.okrs.api.params import SyncRunFilters, connector_q, paginate
+from dashboard.okrs.api.params import SyncRunParams, connector_q, paginate
 
 router = Router(tags=["Sync"])
 ERRORS: dict[int, Any] = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut, 429: schemas.ErrorOut}
@@ -53,7 +53,7 @@ def _run(run: SyncRun) -> dict[str, Any]:
     summary="Sync runs: your own; admins see all",
     auth=[TokenAuth(scopes=("read", "sync")), SessionAuth()],  # a sync-only token can follow its runs
 )
-def list_sync_runs(request: HttpRequest, filters: Query[SyncRunFilters]) -> dict[str, Any]:
+def list_sync_runs(request: HttpRequest, filters: Query[SyncRunParams]) -> dict[str, Any]:
     qs = SyncRun.objects.select_related("credential__connector", "requested_by").prefetch_related("stream_results")
     if not is_admin(request.user):
         qs = qs.filter(Q(credential__owner=request.user) | Q(requested_by=request.user))
