@@ -14,7 +14,7 @@ urlpatterns = [
     path("accounts/", include("dashboard.accounts.urls")),
     path("oidc/", include("dashboard.accounts.oidc_urls")),  # OpenID Connect sign-in (issue #21)
     path("api-tokens/", include("dashboard.accounts.token_urls")),  # read API tokens page (issue #9)
-    path("api/v1/", include("dashboard.okrs.api_urls")),  # read API (issue #9)
+    path("api/v1/", include("dashboard.api")),  # read API (issue #9)
     path("digest/", include("dashboard.digest.urls")),  # the weekly digest: settings and preview (issue #18)
     path("", include("dashboard.integrations.urls")),  # /connections/, /connectors/ (issue #7), sync (issue #6)
     path("", include("dashboard.audit.urls")),  # the audit trail for admins (issue #21)

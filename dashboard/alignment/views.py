@@ -4,8 +4,6 @@ suggestions page (issue #18). Plain POST forms first; htmx swaps the region in p
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -16,38 +14,13 @@ from dashboard.accounts.roles import admin_required
 from dashboard.alignment import selectors as alignment_selectors
 from dashboard.alignment import services
 from dashboard.alignment.models import AlignmentSuggestion
+from dashboard.alignment.panel import REGION, alignment_context
 from dashboard.core.http import AppRequest
 from dashboard.okrs import selectors
 from dashboard.okrs.models import Goal
 from dashboard.okrs.views_common import page_context, render_region
+from dashboard.okrs.views_goals import goal_detail_context
 from dashboard.okrs.write_flow import is_htmx
-
-REGION = "alignment"
-
-
-def alignment_context(request: AppRequest, goal: Goal, *, selected: str = "", error: str = "") -> dict[str, Any]:
-    """The goal page's alignment section: its aligned parent, the goals aligned under it, and the
-    form for those who may align it (a fixed handful of queries)."""
-    user = request.user
-    may = services.may_align(user, goal)
-    query = request.GET.get("align_q", "").strip()[:100]
-    return {
-        "alignment": alignment_selectors.goal_alignment(user, goal),
-        "aligned_children": alignment_selectors.aligned_children(user, goal),
-        "may_align": may,
-        "align_candidates": _options(alignment_selectors.candidates(user, goal, query)) if may else {},
-        "align_q": query,
-        "align_selected": selected,
-        "align_error": error,
-    }
-
-
-def _options(found: dict[str, list[Any]]) -> dict[str, list[tuple[str, str]]]:
-    """(value, label) per optgroup of the "Align under…" select."""
-    return {
-        "Teams": [(f"team:{t.pk}", f"{t.connector.name} · {t.name}") for t in found["teams"]],
-        "Goals": [(f"goal:{g.pk}", f"{g.connector.name} · {g.title}") for g in found["goals"]],
-    }
 
 
 def _goal(request: AppRequest, goal_id: int) -> Goal:
@@ -65,8 +38,6 @@ def _answer(request: AppRequest, goal: Goal, *, error: str = "", status: int = 2
         context = {"goal": goal, **alignment_context(request, goal, selected=selected, error=error), "align_done": done}
         return render(request, f"okrs/goal_detail.html#{REGION}", context)
     # A plain POST that failed: the whole page again, with the error and the choice kept.
-    from dashboard.okrs.views_goals import goal_detail_context
-
     context = goal_detail_context(request, goal.pk) or {}
     context.update(alignment_context(request, goal, selected=selected, error=error))
     return render(request, "okrs/goal_detail.html", context, status=status)

@@ -21,6 +21,7 @@ from connectors.registry import VENDOR_CHOICES
 from dashboard.okrs.models import Team, WorkItem
 from dashboard.okrs.pace import behind_pace
 from dashboard.okrs.selectors import overdue_q, stale_q
+from dashboard.people.selectors import owner_filter_q
 
 VENDOR_LABELS: Mapping[str, str] = dict(VENDOR_CHOICES)
 KIND_LABELS: Mapping[str, str] = {k.value: k.value.replace("_", " ").capitalize() for k in WorkItemKind}
@@ -211,8 +212,6 @@ class FilterSet:
 def _owner_q(value: str) -> Q:
     """Owner name contains ``value``, or the owner is (at any vendor) the person across vendors
     named exactly ``value`` (issue #18): see :func:`dashboard.people.selectors.owner_filter_q`."""
-    from dashboard.people.selectors import owner_filter_q  # people builds on okrs: imported late
-
     return owner_filter_q(value)
 
 

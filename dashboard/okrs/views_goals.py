@@ -11,12 +11,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dashboard.alignment.panel import REGION, alignment_context
+from dashboard.alignment.selectors import visible_alignments
 from dashboard.core.http import AppRequest
 from dashboard.okrs import cache, lists, rows, selectors
 from dashboard.okrs.filters import GoalFilters
 from dashboard.okrs.models import Goal, ProgressSnapshot
 from dashboard.okrs.pace import pace_of
 from dashboard.okrs.views_common import csv_response, empty_state, page_context, paginate_ids, progress_cell, render_region
+from dashboard.people.selectors import owner_links
 
 SORTS: dict[str, tuple[str, list[Any]]] = {
     "attention": ("Needs attention first", [F("health_rank").asc(), F("due_date").asc(nulls_last=True), "title"]),
@@ -71,8 +74,6 @@ def goals(request: AppRequest) -> HttpResponse:
 def goals_export(request: AppRequest) -> StreamingHttpResponse:
     _filters, _sort, filtered = _filtered_goals(request, flags=True)
     # flags=True: the goals come from visible_goals(), which annotates is_stale and is_overdue.
-    from dashboard.alignment.selectors import visible_alignments
-
     # The OKR Hub link of each goal (issue #18), when the user sees both ends: two scalar subqueries.
     link = visible_alignments(request.user).filter(child_goal_id=OuterRef("pk"))
     qs = (
@@ -134,8 +135,6 @@ def goal_detail_context(request: AppRequest, goal_id: int) -> dict[str, Any] | N
 
 @require_GET
 def goal_detail(request: AppRequest, goal_id: int) -> HttpResponse:
-    from dashboard.alignment.views import REGION, alignment_context  # the alignment app builds on this page
-
     context = goal_detail_context(request, goal_id)
     if context is None:
         raise Http404("No such goal, or it is not visible to you.")
@@ -163,8 +162,6 @@ def _detail_data(user: Any, goal_id: int) -> dict[str, Any] | None:
     light = (*selectors.LIST_DEFER, "description")
     key_results = list(selectors.visible_key_results(user).defer(*selectors.LIST_DEFER).filter(goal=goal).order_by("title", "id"))
     snapshots = _detail_snapshots(goal, key_results)
-    from dashboard.people.selectors import owner_links  # people builds on okrs: imported late
-
     return {
         "goal": goal,
         "owner_links": owner_links(user, goal),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard.okrs import cache, selectors, work_item_selectors
 from dashboard.okrs.views_common import page_context
+from dashboard.people.selectors import owner_links
 
 
 @require_GET
@@ -29,8 +30,6 @@ def _detail_data(user: Any, item_id: int) -> dict[str, Any] | None:
     item = work_item_selectors.work_item_for_detail(user, item_id)
     if item is None:
         return None
-    from dashboard.people.selectors import owner_links  # people builds on okrs: imported late
-
     return {
         "item": item,
         "owner_links": owner_links(user, item),

@@ -18,6 +18,7 @@ from pydantic import field_validator
 from connectors.base import Health, State, WorkItemKind
 from connectors.registry import VENDOR_CHOICES
 from dashboard.integrations.models import SyncRun
+from dashboard.people.selectors import identity_q, named_q
 
 M = TypeVar("M", bound=Model)
 
@@ -130,15 +131,11 @@ def connector_q(value: str, field: str = "connector") -> Q:
 
 def owner_q(value: str) -> Q:
     """Exactly this owner name, or any vendor name or id of the person across vendors named so."""
-    from dashboard.people.selectors import named_q  # people builds on okrs: imported late
-
     return Q(owners_text__contains=f"|{value.strip().lower()}|") | named_q(value)
 
 
 def person_q(identity_id: int) -> Q:
     """Items owned by the person across vendors ``identity_id`` (an id from /api/v1/identities)."""
-    from dashboard.people.selectors import identity_q
-
     return identity_q(identity_id)
 
 
