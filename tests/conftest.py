@@ -101,6 +101,16 @@ def fresh_local_cache() -> None:
 
 
 @pytest.fixture
+def one_cache_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page-data cache's clock part stays put for the test: a test that expects a repeat
+    request to be served from the cache must not fail because a minute (or a day) turned
+    between the two requests. Data versions still change keys, as in production."""
+    from dashboard.okrs import cache
+
+    monkeypatch.setattr(cache, "time_key", lambda: "d-fixed|t-fixed")
+
+
+@pytest.fixture
 def sandbox_factory() -> Iterator[Callable[..., tuple[Sandbox, RunningServer]]]:
     """Build a vendor sandbox and serve it over real HTTP on loopback: ``(sandbox, server)``."""
     servers: list[RunningServer] = []

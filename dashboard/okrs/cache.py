@@ -42,13 +42,17 @@ KEY_PREFIX = "okrs:page-data:v1"
 logger = logging.getLogger(__name__)
 
 
+def time_key() -> str:
+    """The clock's part of a key: today's date and the one-minute bucket."""
+    now = timezone.now()
+    return f"d{timezone.localdate(now).isoformat()}|t{int(now.timestamp()) // TIME_BUCKET_SECONDS}"
+
+
 def data_key(user: UserLike) -> str:
     """What a cached value for ``user`` depends on: who, which credentials at which data
     version, and the time bucket."""
-    now = timezone.now()
     credentials = ",".join(f"{pk}.{version}" for pk, version in visible_credential_versions(user))
-    bucket = int(now.timestamp()) // TIME_BUCKET_SECONDS
-    return f"u{user.pk}|c{credentials}|d{timezone.localdate(now).isoformat()}|t{bucket}"
+    return f"u{user.pk}|c{credentials}|{time_key()}"
 
 
 def cached(user: UserLike, name: str, params: Any, compute: Callable[[], T]) -> T:

@@ -4,25 +4,18 @@ tests/okrs/test_views_queries.py pattern)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from dashboard.alignment import services, suggestions
 from dashboard.alignment.models import Alignment
 from tests.factories import AdminFactory, ConnectorFactory, CredentialFactory, build_org
+from tests.querycount import page_queries
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 15
 
 
 def count(client, url: str, htmx: bool) -> int:
-    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, **headers)
-        if response.streaming:
-            b"".join(response.streaming_content)
-    assert response.status_code == 200, url
-    return len(ctx.captured_queries)
+    return page_queries(client, url, htmx=htmx)[0]
 
 
 def link_many(admin, north: dict, operately: dict) -> None:

@@ -82,7 +82,7 @@ def test_digest_pages_need_sign_in(client, db):
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
 
 
-def test_preview_is_cached_until_the_data_changes(client, ann):
+def test_preview_is_cached_until_the_data_changes(client, ann, one_cache_minute):
     """A repeat preview is served from the page-data cache (fewer queries, same page); a change
     to the user's data (its connector's data version) shows at once."""
     with CaptureQueriesContext(connection) as first:

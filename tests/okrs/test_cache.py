@@ -22,7 +22,7 @@ from tests.integrations.fake_connector import fake_sandbox, make_credential  # n
 from tests.writes.conftest import connect  # noqa: F401 - fixture
 from tests.writes.test_ogsm_writes import ACTION_ID, local_action, open_form
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_cache_minute")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|csrftoken[^"\s]*|"X-CSRFToken": "[^"]*"')

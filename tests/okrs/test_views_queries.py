@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.integrations.models import SyncRun
 from dashboard.okrs.models import CheckIn, ProgressSnapshot, WorkItem
 from tests.factories import CredentialFactory, UserFactory, build_org, see
+from tests.querycount import page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -74,13 +73,7 @@ def grow_work_item_history(item, credential) -> None:
 
 
 def count_queries(client, url: str, htmx: bool) -> int:
-    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, **headers)
-        if response.streaming:
-            b"".join(response.streaming_content)  # an export runs its queries while streaming
-    assert response.status_code in (200, 286), url  # 286: a finished sync stops the polling
-    return len(ctx.captured_queries)
+    return page_queries(client, url, htmx=htmx, ok=(200, 286))[0]  # 286: a finished sync stops the polling
 
 
 def test_query_count_is_bounded_and_the_same_at_two_sizes(client):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from dashboard.okrs.models import Goal, KeyResult, Person, WorkItem
 from dashboard.people.models import Identity
 from dashboard.people.services import link_people
 from tests.factories import ConnectorFactory, CredentialFactory, UserFactory, build_org, see
+from tests.querycount import page_queries
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 25
@@ -38,11 +37,9 @@ def add_people(credential, n: int) -> None:
 
 
 def count(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, url
+    n, response = page_queries(client, url)
     assert b"Grace" in response.content or url.startswith("/api/"), url
-    return len(ctx.captured_queries)
+    return n
 
 
 def test_people_pages_and_owner_filters_are_flat(client):
