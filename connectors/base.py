@@ -298,6 +298,79 @@ class AccountInfo:
 
 
 # --------------------------------------------------------------------------------------------
+# Write-back declarations (issue #19): what a connector can change at its vendor. One
+# ``WriteOperation`` per operation; the dashboard builds its forms and checks its preconditions
+# from these, so adding a vendor that writes needs no form or view of its own.
+# --------------------------------------------------------------------------------------------
+
+
+class FieldType(enum.StrEnum):
+    TEXT = "text"  # one line
+    LONG_TEXT = "long_text"  # several lines
+    INTEGER = "integer"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+    HIDDEN = "hidden"
+
+
+class Precondition(enum.StrEnum):
+    """What the credential must allow before the operation is offered (the form is disabled otherwise)."""
+
+    CAN_WRITE = "can_write"  # a full-access token: ``AccountInfo.can_write``
+    SCOPE = "scope"  # the token has ``WriteOperation.scope`` (not in ``AccountInfo.missing_scopes``)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteField:
+    """One field an operation takes. ``choices`` are (value, label) pairs; ``dynamic_choices``
+    means the vendor supplies them per item (``choices`` is then the fallback)."""
+
+    name: str
+    label: str
+    type: FieldType = FieldType.TEXT
+    required: bool = True
+    choices: Sequence[tuple[str, str]] = ()
+    dynamic_choices: bool = False
+    min_value: float | None = None
+    max_value: float | None = None
+    max_length: int | None = None
+    help_text: str = ""
+    widget: str = ""  # a hint for the form: "radio"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOperation:
+    """One write a vendor offers on some item kinds (``action``, ``goal``, ``project``, ...)."""
+
+    name: str  # the audit log's ``operation``: "update_action", "goal_check_in", ...
+    label: str
+    item_kinds: frozenset[str]
+    fields: Sequence[WriteField] = ()
+    preconditions: frozenset[Precondition] = frozenset({Precondition.CAN_WRITE})
+    scope: str = ""  # the token scope ``Precondition.SCOPE`` needs, e.g. "Org management"
+
+    def field(self, name: str) -> WriteField:
+        return next(f for f in self.fields if f.name == name)
+
+    def blocked_by(self, account: AccountInfo) -> str:
+        """Why ``account`` may not run this operation, in words a user can act on; "" if it may."""
+        if Precondition.CAN_WRITE in self.preconditions and not account.can_write:
+            return account.write_disabled_reason or "read-only token: writes need a full-access token"
+        if Precondition.SCOPE in self.preconditions and self.scope and self.scope in account.missing_scopes:
+            return f"the token lacks the “{self.scope}” scope {self.label.lower()} needs"
+        return ""
+
+
+def write_operation(operations: Sequence[WriteOperation], name: str) -> WriteOperation:
+    """The declared operation called ``name``; ``KeyError`` when the connector does not offer it."""
+    for operation in operations:
+        if operation.name == name:
+            return operation
+    raise KeyError(name)
+
+
+# --------------------------------------------------------------------------------------------
 # Errors: classified once (see connectors/http.py for the status-code table)
 # --------------------------------------------------------------------------------------------
 
@@ -413,4 +486,14 @@ class Connector(Protocol):
 
     def read(self, stream: str, cursor: Mapping[str, Any] | None = None) -> Iterator[Page]:
         """Yield pages of normalized records for ``stream``; the last page has ``complete=True``."""
+        ...
+
+    # -- write-back (issue #19) --------------------------------------------------------------
+    # The operations this vendor offers (empty: read-only). A connector that writes also has
+    # ``connectors/<vendor>/writes.py``, which owns every vendor JSON body and field it writes.
+    write_operations: ClassVar[Sequence[WriteOperation]]
+
+    def fetch_item(self, kind: str, external_id: str) -> Record:
+        """Re-read one item (before a write, to draw its form and detect conflicts). Raises
+        ``NotFound`` for a vanished item, ``ValueError`` for a kind the vendor does not have."""
         ...

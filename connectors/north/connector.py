@@ -21,19 +21,19 @@ from connectors.base import (
     PermanentError,
     Record,
     ScopeError,
-    VendorValidationError,
+    WriteOperation,
 )
 from connectors.http import HttpSession, RetryPolicy
 from connectors.north import event_mapping, mapping
 from connectors.north.client import SCOPE_OKRS, SCOPE_ORG, NorthClient
 from connectors.north.events import ItemEvents, changed
-from connectors.north.mapping import MembershipRecord, WebLinks, as_id
+from connectors.north.mapping import WebLinks, as_id
+from connectors.north.writes import WRITE_OPERATIONS, NorthWrites
 
-MEMBERSHIP_TYPES = ("owner", "regular", "guest", "guest-no-access")
 CURSOR_VERSION = 1
 
 
-class NorthConnector:
+class NorthConnector(NorthWrites):
     vendor: ClassVar[str] = "north"
     display_name: ClassVar[str] = "North"
     credential_fields: ClassVar[Sequence[CredentialField]] = (
@@ -47,6 +47,7 @@ class NorthConnector:
     streams: ClassVar[Sequence[str]] = ("teams", "people", "goals", "key_results", "work_items", "check_ins")
     # check_in events exist on goals, key results and initiatives (the events endpoints)
     check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "key_result", "initiative"})
+    write_operations: ClassVar[Sequence[WriteOperation]] = WRITE_OPERATIONS
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
         options = dict(options or {})
@@ -338,7 +339,7 @@ class NorthConnector:
         batches = self.events.for_check_ins(todo, self.page_records)
         yield from self._paged("check_ins", batches, lambda: {"v": CURSOR_VERSION, "updated": current})
 
-    # ------------------------------------------------------------------ single items and writes
+    # ------------------------------------------------------------------ single items (writes: writes.py)
     def fetch_item(self, kind: str, external_id: str) -> Record:
         """Re-read one item (before a write, to detect conflicts)."""
         org_id = self.org_id()
@@ -381,22 +382,3 @@ class NorthConnector:
         else:
             raise ValueError(f"North cannot fetch items of kind {kind!r}")
         raise PermanentError(f"North answered {kind} {external_id} without an id")
-
-    def update_membership(self, org_id: str | int, team_id: str | int, user_id: str | int, type: str) -> MembershipRecord:  # noqa: A002
-        """Change a membership's type (PATCH); returns the membership as North answers it."""
-        if type not in MEMBERSHIP_TYPES:
-            raise VendorValidationError(
-                f"Membership type must be one of {', '.join(MEMBERSHIP_TYPES)}",
-                field_errors={"type": [f'"{type}" is not a valid choice.']},
-                status=None,
-            )
-        path = self.api.membership_path(str(org_id), str(team_id), str(user_id))
-        body = self.api.write("PATCH", path, {"type": type})
-        record = mapping.map_membership(body, str(team_id)) if isinstance(body, Mapping) else None
-        if record is None:
-            raise PermanentError("North answered the membership change without a membership", endpoint=f"PATCH /{path}")
-        return record
-
-    def remove_membership(self, org_id: str | int, team_id: str | int, user_id: str | int) -> None:
-        """Remove a membership (DELETE, 204). From the root team, North removes the person from every team."""
-        self.api.write("DELETE", self.api.membership_path(str(org_id), str(team_id), str(user_id)))

@@ -1,5 +1,5 @@
 """The OGSM connector: canvases as teams, objectives and goals as goals, actions as work items,
-plus the action writes (create, update, delete)."""
+plus the action writes (create, update, delete: writes.py)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,14 @@ from connectors.base import (
     Kind,
     NotFound,
     Page,
-    PermanentError,
     Record,
-    VendorValidationError,
     WorkItemKind,
-    WorkItemRecord,
+    WriteOperation,
 )
 from connectors.http import RetryPolicy
 from connectors.ogsm import mapping
 from connectors.ogsm.client import Listing, OgsmClient
-from connectors.ogsm.payload import action_body, caller_field_errors
+from connectors.ogsm.writes import WRITE_OPERATIONS, OgsmWrites
 from connectors.registry import register
 
 T = TypeVar("T")
@@ -51,7 +49,7 @@ def _with_id(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 @register
-class OgsmConnector:
+class OgsmConnector(OgsmWrites):
     vendor: ClassVar[str] = "ogsm"
     display_name: ClassVar[str] = "OGSM"
     credential_fields: ClassVar[Sequence[CredentialField]] = (
@@ -61,6 +59,7 @@ class OgsmConnector:
     streams: ClassVar[Sequence[str]] = ("teams", "goals", "work_items")
     # OGSM has no check-ins at all: nothing of it can be stale
     check_in_kinds: ClassVar[frozenset[str]] = frozenset()
+    write_operations: ClassVar[Sequence[WriteOperation]] = WRITE_OPERATIONS
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
         options = options or {}
@@ -173,42 +172,3 @@ class OgsmConnector:
                         return record
             raise NotFound(f"OGSM canvas {external_id} does not exist", status=404)
         raise ValueError(f"OGSM has no items of kind {kind!r}")
-
-    # ---------------------------------------------------------------- writes (never retried)
-
-    def create_action(self, fields: Mapping[str, Any]) -> WorkItemRecord:
-        """Create an action. ``fields`` use our names (title, description, progress, status,
-        traffic_light/health, due_date, start_date, assignee, involved, labels,
-        team_external_ids, strategy_ids); see connectors/ogsm/payload.py."""
-        self._require_secret()
-        return self._answer(lambda: self.api.create_action(action_body(fields)), fields, "POST /api/v2/actions.json")
-
-    def update_action(self, action_id: str, changed_fields: Mapping[str, Any]) -> WorkItemRecord:
-        """PATCH only ``changed_fields``; returns the whole action as the vendor now has it."""
-        self._require_secret()
-        if not changed_fields:
-            raise ValueError("update_action needs at least one changed field")
-        body = action_body(changed_fields)
-        return self._answer(lambda: self.api.update_action(action_id, body), changed_fields, "PATCH /api/v2/actions/<id>.json")
-
-    def delete_action(self, action_id: str) -> WorkItemRecord:
-        """Delete an action; returns the deleted action (the vendor sends it back)."""
-        self._require_secret()
-        return self._answer(lambda: self.api.delete_action(action_id), {}, "DELETE /api/v2/actions/<id>.json", fallback_id=action_id)
-
-    def _answer(self, call: Any, fields: Mapping[str, Any], endpoint: str, fallback_id: str | None = None) -> WorkItemRecord:
-        try:
-            body = call()
-        except VendorValidationError as exc:
-            # Field errors under the caller's names, so a form shows them next to its field.
-            errors = caller_field_errors(exc.field_errors, fields)
-            summary = "; ".join(f"{k} {' and '.join(v)}" for k, v in errors.items()) or exc.message
-            raise VendorValidationError(
-                f"OGSM refused the action: {summary}", field_errors=errors, endpoint=exc.endpoint, status=exc.status
-            ) from None
-        if not isinstance(body, Mapping) or mapping.id_of(body.get("id")) is None:
-            if fallback_id is not None and body is None:
-                # A tenant that answers a delete without a body: the delete still happened.
-                return WorkItemRecord(external_id=fallback_id, work_kind=WorkItemKind.ACTION, title=f"Action {fallback_id}")
-            raise PermanentError("OGSM accepted the write but did not answer with an action", endpoint=endpoint)
-        return mapping.action_to_work_item(body)

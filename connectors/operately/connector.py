@@ -19,6 +19,7 @@ from connectors.base import (
     TransientError,
     WorkItemKind,
     WorkItemRecord,
+    WriteOperation,
 )
 from connectors.http import RetryPolicy
 
@@ -26,7 +27,7 @@ from . import mapping, work_mapping
 from .checkin_cursor import Subjects, make_cursor, previous_markers
 from .client import OperatelyClient
 from .ids import short_of
-from .writes import OperatelyWrites
+from .writes import WRITE_OPERATIONS, OperatelyWrites
 
 PAGE_SIZE = 200
 READ_ONLY_REASON = "read-only token: writes need a full-access token"
@@ -57,6 +58,7 @@ class OperatelyConnector(OperatelyWrites):
     streams: ClassVar[Sequence[str]] = ("teams", "people", "goals", "key_results", "work_items", "check_ins")
     # goals and projects have check-ins; targets, milestones and tasks do not
     check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "project"})
+    write_operations: ClassVar[Sequence[WriteOperation]] = WRITE_OPERATIONS
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:
         options = dict(options or {})

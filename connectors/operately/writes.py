@@ -1,21 +1,29 @@
 """Writes the dashboard offers on Operately (check-ins, target values, task status), as a mixin
-of the connector: each reads what the vendor needs first, sends the mutation and maps the answer."""
+of the connector: each reads what the vendor needs first, sends the mutation and maps the answer.
+
+This module owns Operately's write JSON: the mutation bodies, the vendor fields a form is drawn
+from (a goal's ``targets``, a task's ``available_statuses``) and the declarations the dashboard
+builds its forms from (issue #19)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import (
     CheckInRecord,
+    FieldType,
     KeyResultRecord,
     NotFound,
+    Record,
     TransientError,
     VendorValidationError,
     WorkItemRecord,
+    WriteField,
+    WriteOperation,
 )
 
 from . import mapping, richtext, work_mapping
@@ -23,6 +31,59 @@ from .client import OperatelyClient
 from .ids import short_of
 
 CHECK_IN_STATUSES = ("on_track", "caution", "off_track")
+CHECK_IN_CHOICES = (("on_track", "On track"), ("caution", "Caution"), ("off_track", "Off track"))
+_CHECK_IN_FIELDS = (
+    WriteField("status", "Status", FieldType.CHOICE, choices=CHECK_IN_CHOICES, widget="radio"),
+    WriteField("message", "Message", FieldType.LONG_TEXT),
+)
+
+WRITE_OPERATIONS: Sequence[WriteOperation] = (
+    # The goal's targets are fields of their own, one per target (``goal_targets``).
+    WriteOperation(
+        name="goal_check_in",
+        label="Check in on a goal",
+        item_kinds=frozenset({"goal"}),
+        fields=(_CHECK_IN_FIELDS[0], replace(_CHECK_IN_FIELDS[1], help_text="What happened since the last check-in.")),
+    ),
+    WriteOperation(name="project_check_in", label="Check in on a project", item_kinds=frozenset({"project"}), fields=_CHECK_IN_FIELDS),
+    WriteOperation(
+        name="update_target_value",
+        label="Update a target's value",
+        item_kinds=frozenset({"key_result"}),
+        fields=(WriteField("value", "New value", FieldType.NUMBER),),
+    ),
+    WriteOperation(
+        name="update_task_status",
+        label="Move a task",
+        item_kinds=frozenset({"task"}),
+        fields=(WriteField("status", "Status", FieldType.CHOICE, dynamic_choices=True),),
+    ),
+)
+
+
+def goal_targets(raw: Mapping[str, Any] | Any) -> list[dict[str, Any]]:
+    """A goal's targets from its raw JSON, in the vendor's order (id, name, from, to, unit, value)."""
+    found = raw.get("targets") if isinstance(raw, Mapping) else None
+    targets = [t for t in found or [] if isinstance(t, Mapping) and t.get("id")]
+    return sorted((dict(t) for t in targets), key=lambda t: t.get("index") or 0)
+
+
+def goal_last_check_in(raw: Mapping[str, Any] | Any) -> str:
+    return str(raw.get("last_check_in_id") or "") if isinstance(raw, Mapping) else ""
+
+
+def project_last_check_in(raw: Mapping[str, Any] | Any) -> str:
+    last = raw.get("last_check_in") if isinstance(raw, Mapping) else None
+    return str(last.get("id") or "") if isinstance(last, Mapping) else ""
+
+
+def task_status_choices(raw: Mapping[str, Any] | Any, project_raw: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """Status choices: the task's ``available_statuses`` (a fresh read), else the project's
+    ``task_statuses`` from its raw JSON."""
+    own = raw.get("available_statuses") if isinstance(raw, Mapping) else None
+    statuses = own or (project_raw or {}).get("task_statuses") or []
+    ordered = sorted((s for s in statuses if isinstance(s, Mapping) and s.get("value")), key=lambda s: s.get("index") or 0)
+    return [(str(s["value"]), str(s.get("label") or s["value"])) for s in ordered]
 
 
 def contextual_day(day: date) -> dict[str, str]:
@@ -46,6 +107,15 @@ class OperatelyWrites:
         def profile(self) -> str: ...
 
         def links(self) -> mapping.Links: ...
+
+    if TYPE_CHECKING:
+
+        def fetch_item(self, kind: str, external_id: str) -> Record: ...
+
+    def goal_with_targets(self, goal_id: str) -> list[Record]:
+        """The goal as the vendor now has it, plus its targets (key results), for the local copy."""
+        goal = self.fetch_item("goal", goal_id)
+        return [goal, *mapping.target_records(goal.raw, self.links())]
 
     def _goal(self, goal_id: str) -> dict[str, Any]:
         body = self.api.query(

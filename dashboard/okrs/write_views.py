@@ -1,5 +1,6 @@
-"""Write-back pages (issue #10): OGSM actions, Operately check-ins/targets/tasks, North
-memberships, and the audit log for admins. Each view finds the item among what the user may
+"""Write-back pages (issue #10): actions (create, edit, delete), goal and project check-ins,
+target values, task status, team memberships, and the audit log for admins. Which vendor offers
+which page follows the connectors' declared write operations (issue #19). Each view finds the item among what the user may
 see (404 otherwise), describes its form as a ``WritePage`` and lets ``write_flow`` run it."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from connectors.base import ConnectorError, WorkItemKind
+from connectors.registry import VENDOR_CHOICES
 from dashboard.accounts.roles import admin_required
 from dashboard.core.http import AppRequest
 from dashboard.core.logging import scrub_text
@@ -33,6 +35,8 @@ from dashboard.okrs.write_forms import (
     ProjectCheckInForm,
     TargetValueForm,
     TaskStatusForm,
+    declared,
+    vendors_offering,
 )
 
 ACTION_LABELS = {
@@ -44,18 +48,17 @@ ACTION_LABELS = {
     "due_date": "Due date",
 }
 GET_POST = require_http_methods(["GET", "POST"])
-NORTH_MEMBERSHIP_SCOPE = "Org management"
 
 
 def _cd(form: forms.Form, name: str, default: Any = None) -> Any:
     return getattr(form, "cleaned_data", {}).get(name, default)
 
 
-# -- OGSM actions ------------------------------------------------------------------------------
+# -- actions -----------------------------------------------------------------------------------
 
 
 def _action(request: AppRequest, pk: int) -> Any:
-    items = selectors.visible_work_items(request.user).filter(vendor="ogsm", kind=WorkItemKind.ACTION)
+    items = selectors.visible_work_items(request.user).filter(vendor__in=vendors_offering("update_action"), kind=WorkItemKind.ACTION)
     return get_object_or_404(items.select_related("connector"), pk=pk)
 
 
@@ -68,8 +71,7 @@ def action_edit(request: AppRequest, pk: int) -> HttpResponse:
     item = _action(request, pk)
 
     def make_form(data: Any, record: Any, initial: Any) -> forms.Form:
-        raw = record.raw if isinstance(record.raw, dict) else {}
-        light = cast(str, raw.get("traffic_light")) if isinstance(raw.get("traffic_light"), str) else ""
+        light = ops.action_light(record.raw)
         if data is not None:  # keep what the user chose valid even if it is a vendor-only spelling
             light = data.get("traffic_light") or light
         status = (initial or {}).get("status") or record.vendor_status or ""
@@ -92,12 +94,14 @@ def action_edit(request: AppRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def action_new(request: AppRequest) -> HttpResponse:
-    connectors = Connector.objects.filter(vendor="ogsm", enabled=True, credentials__in=selectors.visible_credential_ids(request.user))
+    connectors = Connector.objects.filter(
+        vendor__in=vendors_offering("create_action"), enabled=True, credentials__in=selectors.visible_credential_ids(request.user)
+    )
     connectors = connectors.distinct().order_by("name")
     chosen = request.GET.get("connector") or request.POST.get("connector")
     connector = next((c for c in connectors if str(c.pk) == chosen), None) if chosen else connectors.first()
     if connector is None:
-        raise Http404("No OGSM connection to create actions in.")
+        raise Http404("No connection to create actions in.")
     canvases = list(selectors.visible_teams(request.user).filter(connector=connector).order_by("name").values_list("id", "name"))
     canvas_choices = [(str(pk), name) for pk, name in canvases]
 
@@ -143,15 +147,17 @@ def action_delete(request: AppRequest, pk: int) -> HttpResponse:
     return handle(request, page)
 
 
-# -- Operately -----------------------------------------------------------------------------------
+# -- check-ins, targets, tasks--------------------------------------------------------------------------------
 
 
 @GET_POST
 def goal_check_in(request: AppRequest, pk: int) -> HttpResponse:
-    goal = get_object_or_404(selectors.visible_goals(request.user).filter(vendor="operately").select_related("connector"), pk=pk)
+    goal = get_object_or_404(
+        selectors.visible_goals(request.user).filter(vendor__in=vendors_offering("goal_check_in")).select_related("connector"), pk=pk
+    )
 
     def make_form(data: Any, record: Any, initial: Any) -> forms.Form:
-        targets = ops.goal_targets(record.raw if isinstance(record.raw, dict) else {})
+        targets = ops.goal_targets(record.raw)
         start = {f"target_{t['id']}": t.get("value") for t in targets}
         status = (initial or {}).get("status")
         start["status"] = {"caution": "caution", "off_track": "off_track"}.get(status or "", "on_track")
@@ -161,7 +167,7 @@ def goal_check_in(request: AppRequest, pk: int) -> HttpResponse:
         values = form.new_target_values() if isinstance(form, GoalCheckInForm) and form.is_valid() else {}
         return ops.goal_check_in_spec(goal, _cd(form, "status", ""), _cd(form, "message", ""), values)
 
-    targets = ops.goal_targets(goal.raw if isinstance(goal.raw, dict) else {})
+    targets = ops.goal_targets(goal.raw)
     labels = {"status": "Status", "last_check_in": "Last check-in", **{f"targets.{t['id']}": t.get("name") or "Target" for t in targets}}
     page = WritePage(
         template="writes/goal_check_in.html",
@@ -179,7 +185,7 @@ def goal_check_in(request: AppRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def project_check_in(request: AppRequest, pk: int) -> HttpResponse:
-    items = selectors.visible_work_items(request.user).filter(vendor="operately", kind=WorkItemKind.PROJECT)
+    items = selectors.visible_work_items(request.user).filter(vendor__in=vendors_offering("project_check_in"), kind=WorkItemKind.PROJECT)
     project = get_object_or_404(items.select_related("connector"), pk=pk)
     page = WritePage(
         template="writes/project_check_in.html",
@@ -197,7 +203,11 @@ def project_check_in(request: AppRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def key_result_value(request: AppRequest, pk: int) -> HttpResponse:
-    items = selectors.visible_key_results(request.user).filter(vendor="operately").select_related("connector", "goal")
+    items = (
+        selectors.visible_key_results(request.user)
+        .filter(vendor__in=vendors_offering("update_target_value"))
+        .select_related("connector", "goal")
+    )
     kr = get_object_or_404(items, pk=pk)
     page = WritePage(
         template="writes/key_result_value.html",
@@ -216,13 +226,12 @@ def key_result_value(request: AppRequest, pk: int) -> HttpResponse:
 
 @GET_POST
 def task_status(request: AppRequest, pk: int) -> HttpResponse:
-    items = selectors.visible_work_items(request.user).filter(vendor="operately", kind=WorkItemKind.TASK)
+    items = selectors.visible_work_items(request.user).filter(vendor__in=vendors_offering("update_task_status"), kind=WorkItemKind.TASK)
     task = get_object_or_404(items.select_related("connector", "parent"), pk=pk)
     project_raw = task.parent.raw if task.parent and isinstance(task.parent.raw, dict) else None
 
     def make_form(data: Any, record: Any, initial: Any) -> forms.Form:
-        raw = record.raw if isinstance(record.raw, dict) else {}
-        choices = ops.task_status_choices(raw, project_raw) or ops.task_status_choices(task.raw, project_raw)
+        choices = ops.task_status_choices(record.raw, project_raw) or ops.task_status_choices(task.raw, project_raw)
         current = (initial or {}).get("status") or record.vendor_status
         if current and current not in dict(choices):
             choices.append((current, current))
@@ -243,11 +252,13 @@ def task_status(request: AppRequest, pk: int) -> HttpResponse:
     return handle(request, page)
 
 
-# -- North memberships ---------------------------------------------------------------------------
+# -- team memberships ---------------------------------------------------------------------------
 
 
-def _north_team(request: AppRequest, pk: int) -> Any:
-    return get_object_or_404(selectors.visible_teams(request.user).filter(vendor="north").select_related("connector"), pk=pk)
+def _membership_team(request: AppRequest, pk: int) -> Any:
+    return get_object_or_404(
+        selectors.visible_teams(request.user).filter(vendor__in=vendors_offering("update_membership")).select_related("connector"), pk=pk
+    )
 
 
 def _members(access: writes.WriteAccess, team: Any) -> tuple[list[Any], str]:
@@ -256,7 +267,7 @@ def _members(access: writes.WriteAccess, team: Any) -> tuple[list[Any], str]:
     try:
         return writes.read_current(access.credential, lambda connector: ops.list_members(connector, team.external_id)), ""
     except ConnectorError as exc:
-        return [], f"Could not read the members from North ({scrub_text(str(exc))})."
+        return [], f"Could not read the members from {access.connector.get_vendor_display()} ({scrub_text(str(exc))})."
 
 
 def _member_rows(members: list[Any], disabled: bool) -> list[dict[str, Any]]:
@@ -276,8 +287,8 @@ def _member_rows(members: list[Any], disabled: bool) -> list[dict[str, Any]]:
 @GET_POST
 def team_members(request: AppRequest, pk: int) -> HttpResponse:
     """The team's members with their membership type; each row changes one membership."""
-    team = _north_team(request, pk)
-    access = writes.write_access(request.user, team.connector, scope=NORTH_MEMBERSHIP_SCOPE)
+    team = _membership_team(request, pk)
+    access = writes.write_access(request.user, team.connector, scope=declared("update_membership").scope)
     context: dict[str, Any] = {"team": team, "access": access, "disabled": not access.allowed, "reason": access.reason}
     status = 200
     if request.method == "POST":
@@ -292,7 +303,7 @@ def team_members(request: AppRequest, pk: int) -> HttpResponse:
                 errors = cast("dict[str, Sequence[str]]", dict(form.errors))
                 raise writes.WriteFailed("Choose a membership type.", outcome="rejected", field_errors=errors)
             result = writes.perform(request.user, access, spec, version=request.POST.get("version", ""))
-            context["success"] = f"North accepted the change: {result.summary}."
+            context["success"] = f"{team.connector.get_vendor_display()} accepted the change: {result.summary}."
             if not is_htmx(request):
                 messages.success(request, context["success"])
                 return HttpResponseRedirect(request.path)
@@ -314,8 +325,8 @@ def team_members(request: AppRequest, pk: int) -> HttpResponse:
 @GET_POST
 def member_remove(request: AppRequest, pk: int, user_id: str) -> HttpResponse:
     """Confirm, then remove one membership (the root team: from every team)."""
-    team = _north_team(request, pk)
-    access = writes.write_access(request.user, team.connector, scope=NORTH_MEMBERSHIP_SCOPE)
+    team = _membership_team(request, pk)
+    access = writes.write_access(request.user, team.connector, scope=declared("update_membership").scope)
     members, notice = _members(access, team)
     member = next((m for m in members if m.person.external_id == user_id), None)
     name = member.person.name if member else request.POST.get("name", "") or f"user {user_id}"
@@ -358,5 +369,5 @@ def audit(request: AppRequest) -> HttpResponse:
     if outcome:
         entries = entries.filter(outcome=outcome)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "vendor": vendor, "outcome": outcome, "outcomes": AuditLog.Outcome.choices}
+    context = {"page": page, "vendor": vendor, "outcome": outcome, "outcomes": AuditLog.Outcome.choices, "vendors": VENDOR_CHOICES}
     return render(request, "writes/audit.html", context)

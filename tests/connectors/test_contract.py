@@ -30,6 +30,7 @@ from connectors.base import (
     TeamRecord,
     WorkItemKind,
     WorkItemRecord,
+    WriteOperation,
 )
 from connectors.http import RetryPolicy, make_client
 from connectors.sandbox_kit import RunningServer, Sandbox
@@ -77,6 +78,9 @@ def test_connector_declares_its_interface(vendor: str) -> None:
     assert cls.streams and set(cls.streams) <= {"teams", "people", "goals", "key_results", "work_items", "check_ins"}
     order = ["teams", "people", "goals", "key_results", "work_items", "check_ins"]
     assert list(cls.streams) == sorted(cls.streams, key=order.index), "streams must be in dependency order"
+    # write-back (issue #19): declared operations (possibly none) and fetch_item are part of the protocol
+    assert all(isinstance(op, WriteOperation) and op.item_kinds for op in cls.write_operations)
+    assert callable(getattr(cls, "fetch_item", None))
 
 
 def test_check_names_the_account(vendor: str, served: tuple[Sandbox, RunningServer]) -> None:

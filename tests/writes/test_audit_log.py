@@ -36,3 +36,7 @@ def test_admins_see_each_write_and_members_get_404(connect):
             assert secret not in html  # the password never appears
     only_rejected = admin.get("/audit/?outcome=rejected").content.decode()
     assert "Rejected by the vendor" in only_rejected and "audit-succeeded" not in only_rejected
+    # The vendor filter offers every registered vendor and keeps the chosen one selected.
+    only_north = admin.get("/audit/?vendor=north").content.decode()
+    assert '<option value="north" selected>North</option>' in only_north and '<option value="ogsm">OGSM</option>' in only_north
+    assert "update_action" not in only_north and "update_action" in admin.get("/audit/?vendor=ogsm").content.decode()

@@ -101,6 +101,8 @@ def write_access(user: Any, connector: Connector, *, scope: str | None = None) -
         return WriteAccess(connector, None, f"The {connector.name} connector is disabled by an admin.")
     if not getattr(user, "is_authenticated", False):
         return WriteAccess(connector, None, "Sign in to make changes.")
+    # visibility: which shared credentials a write may go through (issue #19: being unified into one
+    # selector elsewhere; moved as-is, logic unchanged).
     own = list(Credential.objects.filter(connector=connector, owner=user).select_related("connector").order_by("id"))
     candidates = own
     if not own and connector.allow_shared_writes:

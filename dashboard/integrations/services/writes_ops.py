@@ -3,7 +3,8 @@
 For each item kind: ``*_snapshot`` is the set of vendor fields a form is drawn from (and
 compared with a fresh read before writing), ``*_spec`` builds the write. The snapshot functions
 accept a fresh connector record or the local row, so a form can still be drawn (disabled) when
-the user has no write access.
+the user has no write access. Vendor JSON (raw fields, bodies, choices) is read only by each
+vendor's ``connectors/<vendor>/writes.py`` (issue #19).
 """
 
 from __future__ import annotations
@@ -13,34 +14,24 @@ from datetime import date
 from typing import Any, cast
 
 from connectors.base import CheckInRecord, Kind, NotFound, WorkItemKind
+from connectors.north import writes as north_writes
+from connectors.ogsm import writes as ogsm_writes
+from connectors.operately import writes as operately_writes
 from dashboard.integrations.models import Credential
 from dashboard.integrations.services.writes import ItemRef, WriteSpec, plain, store_records
 from dashboard.okrs.models import Goal, KeyResult, Team, WorkItem
 
 # -- OGSM actions ------------------------------------------------------------------------------
 
-ACTION_FIELDS = ("title", "description", "progress", "status", "traffic_light", "due_date")
-OGSM_STATUSES = [("icebox", "Icebox"), ("todo", "To do"), ("doing", "Doing"), ("done", "Done")]
-TRAFFIC_LIGHTS = [("", "No traffic light"), ("green", "Green: on track"), ("orange", "Orange: needs attention"), ("red", "Red: off track")]
+ACTION_FIELDS = tuple(f.name for f in ogsm_writes.ACTION_FIELDS)
+OGSM_STATUSES = list(ogsm_writes.STATUS_CHOICES)
+TRAFFIC_LIGHTS = list(ogsm_writes.TRAFFIC_LIGHT_CHOICES)
+action_light = ogsm_writes.traffic_light  # the action's traffic light as the vendor spells it
 
 
 def action_snapshot(item: Any) -> dict[str, Any]:
     """An OGSM action's editable fields, from a WorkItemRecord or a WorkItem row."""
-    raw = item.raw if isinstance(item.raw, Mapping) else {}
-    light = raw.get("traffic_light")
-    return cast(
-        "dict[str, Any]",
-        plain(
-            {
-                "title": item.title,
-                "description": item.description or "",
-                "progress": None if item.progress is None else round(float(item.progress)),
-                "status": item.vendor_status or "",
-                "traffic_light": light if isinstance(light, str) else "",
-                "due_date": item.due_date,
-            }
-        ),
-    )
+    return cast("dict[str, Any]", plain(ogsm_writes.action_fields(item)))
 
 
 def _action_value(name: str, value: Any) -> Any:
@@ -119,40 +110,26 @@ def delete_action_spec(item: WorkItem) -> WriteSpec:
 
 # -- Operately ---------------------------------------------------------------------------------
 
-CHECK_IN_STATUSES = [("on_track", "On track"), ("caution", "Caution"), ("off_track", "Off track")]
-
-
-def goal_targets(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The goal's targets from its raw JSON, in the vendor's order."""
-    targets = [t for t in raw.get("targets") or [] if isinstance(t, Mapping) and t.get("id")]
-    return sorted((dict(t) for t in targets), key=lambda t: t.get("index") or 0)
+CHECK_IN_STATUSES = list(operately_writes.CHECK_IN_CHOICES)
+goal_targets = operately_writes.goal_targets
+task_status_choices = operately_writes.task_status_choices
 
 
 def goal_snapshot(goal: Any) -> dict[str, Any]:
-    raw = goal.raw if isinstance(goal.raw, Mapping) else {}
     return cast(
         "dict[str, Any]",
         plain(
             {
                 "status": goal.vendor_status or "",
-                "last_check_in": raw.get("last_check_in_id") or "",
-                "targets": {str(t["id"]): t.get("value") for t in goal_targets(raw)},
+                "last_check_in": operately_writes.goal_last_check_in(goal.raw),
+                "targets": {str(t["id"]): t.get("value") for t in goal_targets(goal.raw)},
             }
         ),
     )
 
 
-def _operately_links(connector: Any) -> Any:
-    return connector.links()
-
-
 def _goal_with_targets(connector: Any, goal_external_id: str) -> list[Any]:
-    """The goal as the vendor now has it, plus its targets (key results), for the local copy."""
-    from connectors.operately import mapping as operately_mapping
-
-    goal = connector.fetch_item("goal", goal_external_id)
-    raw = goal.raw if isinstance(goal.raw, Mapping) else {}
-    return [goal, *operately_mapping.target_records(raw, _operately_links(connector))]
+    return list(connector.goal_with_targets(goal_external_id))
 
 
 def _store_all(credential: Credential, records: list[Any]) -> None:
@@ -176,12 +153,8 @@ def goal_check_in_spec(goal: Goal, status: str, message: str, values: Mapping[st
 
 
 def project_snapshot(project: Any) -> dict[str, Any]:
-    raw = project.raw if isinstance(project.raw, Mapping) else {}
-    last = raw.get("last_check_in") if isinstance(raw.get("last_check_in"), Mapping) else {}
-    return cast(
-        "dict[str, Any]",
-        plain({"status": project.vendor_status or "", "health": project.health, "last_check_in": (last or {}).get("id") or ""}),
-    )
+    last = operately_writes.project_last_check_in(project.raw)
+    return cast("dict[str, Any]", plain({"status": project.vendor_status or "", "health": project.health, "last_check_in": last}))
 
 
 def project_check_in_spec(project: WorkItem, status: str, message: str) -> WriteSpec:
@@ -227,14 +200,6 @@ def task_snapshot(task: Any) -> dict[str, Any]:
     return cast("dict[str, Any]", plain({"status": task.vendor_status or ""}))
 
 
-def task_status_choices(raw: Mapping[str, Any], project_raw: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
-    """Status choices: the task's ``available_statuses`` (a fresh read), else the project's
-    ``task_statuses`` from its raw JSON."""
-    statuses = raw.get("available_statuses") or (project_raw or {}).get("task_statuses") or []
-    ordered = sorted((s for s in statuses if isinstance(s, Mapping) and s.get("value")), key=lambda s: s.get("index") or 0)
-    return [(str(s["value"]), str(s.get("label") or s["value"])) for s in ordered]
-
-
 def task_status_spec(task: WorkItem, status: str) -> WriteSpec:
     return WriteSpec(
         operation="update_task_status",
@@ -249,16 +214,12 @@ def task_status_spec(task: WorkItem, status: str) -> WriteSpec:
 
 # -- North memberships ---------------------------------------------------------------------------
 
-MEMBERSHIP_TYPES = [("owner", "Owner"), ("regular", "Regular"), ("guest", "Guest"), ("guest-no-access", "Guest without access")]
+MEMBERSHIP_TYPES = list(north_writes.MEMBERSHIP_CHOICES)
 
 
 def list_members(connector: Any, team_external_id: str) -> list[Any]:
     """The team's memberships as North has them now (MembershipRecords), by name."""
-    from connectors.north import mapping as north_mapping
-
-    raw = connector.api.memberships(connector.org_id(), team_external_id)
-    members = [m for item in raw if isinstance(item, Mapping) and (m := north_mapping.map_membership(item, team_external_id))]
-    return sorted(members, key=lambda m: (m.person.name.lower(), m.person.external_id))
+    return list(connector.members(team_external_id))
 
 
 def membership_snapshot(members: list[Any], user_external_id: str) -> dict[str, Any]:
