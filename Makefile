@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo demo-sso run test test-clock lint format bench migrate clean screenshots
+.PHONY: install demo demo-sso run test test-clock lint format bench bench-quick migrate clean screenshots
 
 $(VENV)/.installed: requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -58,6 +58,9 @@ screenshots: install ## browser tests; screenshots of every page land in tests/a
 
 bench: install ## benchmarks; writes docs/benchmarks.md
 	$(PY) -m bench all $(BENCH_ARGS)
+
+bench-quick: install ## the CI gate: sync ratios at size small against bench/baseline.json (about 2 minutes)
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf var/broker var/*.sqlite3* var/staticfiles

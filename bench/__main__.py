@@ -1,4 +1,5 @@
-"""``python -m bench all|sync|pages|load [--size ...] [--vendor ...] [--quick]``.
+"""``python -m bench all|sync|pages|load [--size ...] [--vendor ...] [--runs N] [--quick]``, or
+``python -m bench --quick`` (also ``python -m bench quick``): the CI gate on sync ratios.
 
 Exit status: 0 when every target was met, 1 when a target was missed, 2 when the benchmark
 could not measure (bad arguments, PostgreSQL unreachable, a crashed sync worker).
@@ -24,18 +25,35 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m bench",
         description="OKR Hub benchmarks (issue #12). Writes docs/benchmarks.md; exits 1 when a target is missed.",
     )
-    parser.add_argument("benchmark", choices=["all", "sync", "pages", "load"])
+    parser.add_argument(
+        "benchmark", nargs="?", choices=["all", "sync", "pages", "load", "quick"], help="omitted with --quick: the quick ratio gate"
+    )
     parser.add_argument("--size", default="large", choices=SIZES, help="org size (default large: the issues' target orgs)")
     parser.add_argument("--vendor", action="append", help="sync only these vendors (repeat or comma-separate; default all three)")
-    parser.add_argument("--quick", action="store_true", help="only the chosen size (no chart series), fewer page runs, 10 s of load")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="alone: the CI gate (sync ratios at size small against bench/baseline.json); with a benchmark: only the chosen size, "
+        "fewer page runs, 10 s of load",
+    )
     parser.add_argument("--page", action="append", help="pages: only this case (exact name, or names containing the text; repeatable)")
-    parser.add_argument("--runs", type=int, help="timed requests per page (default 12, quick 5)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        help="sync: runs per org, figures are their median (default 3); pages: timed requests per page (default 12, quick 5)",
+    )
     parser.add_argument("--clients", type=int, default=50, help="concurrent signed-in clients for the load test (default 50)")
     parser.add_argument("--duration", type=float, help="seconds of load (default 30, quick 10)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where JSON results and the chart go (default bench/results)")
     parser.add_argument("--profile", action="store_true", help="sync: cProfile each sync worker (files under the results dir)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     args = parser.parse_args(argv)
+    if args.benchmark is None:
+        if not args.quick:
+            parser.error("name a benchmark (all, sync, pages, load) or pass --quick")
+        args.benchmark = "quick"
+    if args.benchmark == "quick":
+        args.quick, args.no_docs = True, True  # the gate never rewrites docs/benchmarks.md
     vendors: list[str] = []
     for value in args.vendor or list(VENDORS):
         for vendor in value.split(","):
@@ -69,7 +87,18 @@ def run_benchmark(name: str, args: argparse.Namespace, url: str) -> Section:
         profile_dir = args.results_dir if args.profile else None
         if profile_dir:
             profile_dir.mkdir(parents=True, exist_ok=True)
-        return sync.run(url, args.vendors, sync_sizes(args.size, args.quick), settings.SYNC_CONCURRENCY, profile_dir)
+        return sync.run(
+            url,
+            args.vendors,
+            sync_sizes(args.size, args.quick),
+            settings.SYNC_CONCURRENCY,
+            profile_dir,
+            runs=args.runs or sync.DEFAULT_RUNS,
+        )
+    if name == "quick":
+        from bench import quick
+
+        return quick.run(url, args.vendors, settings.SYNC_CONCURRENCY, runs=args.runs or quick.QUICK_RUNS)
     if name == "pages":
         from bench import pages
 
@@ -85,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     command = "python -m bench " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     names = ["sync", "pages", "load"] if args.benchmark == "all" else [args.benchmark]
+    size = "small" if args.benchmark == "quick" else args.size
     from bench import report
 
     try:
@@ -94,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         missed = 0
         for name in names:
             started = time.perf_counter()
-            print(f"\n>> {name} benchmark (size {args.size}) ...", flush=True)
+            print(f"\n>> {name} benchmark (size {size}) ...", flush=True)
             section = run_benchmark(name, args, url)
             payload: dict[str, Any] = {
                 "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -3,22 +3,32 @@
 ``RequestLog`` wraps a sandbox's WSGI app (outside its fault injector, so the 20 ms latency is
 part of what both the sync and the floor wait for) and records every request a sync makes:
 method, path with query, the headers that matter and the body. ``replay`` then sends exactly
-that list with a plain ``httpx.Client`` and a thread pool bounded like the sync's connectors.
+that list with a plain ``httpx.Client`` and a thread pool bounded like the sync's connectors;
+``replay_in_subprocess`` does so from a process of its own (``bench.floor_worker``), like the sync.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR_TIMEOUT = 1800  # seconds
 _SKIPPED_HEADERS = {"HTTP_HOST", "HTTP_CONNECTION", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING", "HTTP_ACCEPT_ENCODING"}
 
 
@@ -134,3 +144,37 @@ def replay(base_url: str, requests: list[LoggedRequest], concurrency: int) -> Fl
                 pass
         seconds = time.perf_counter() - started
     return FloorResult(requests=len(requests), seconds=seconds, statuses=dict(statuses))
+
+
+def dump_requests(requests: list[LoggedRequest], path: Path) -> None:
+    """Write ``requests`` for ``bench.floor_worker`` (bodies base64, timings dropped)."""
+    rows = [{"method": r.method, "target": r.target, "headers": r.headers, "body": base64.b64encode(r.body).decode()} for r in requests]
+    path.write_text(json.dumps(rows))
+
+
+def load_requests(path: Path) -> list[LoggedRequest]:
+    rows = json.loads(path.read_text())
+    return [
+        LoggedRequest(row["method"], row["target"], tuple((k, v) for k, v in row["headers"]), base64.b64decode(row["body"])) for row in rows
+    ]
+
+
+class FloorError(Exception):
+    """The floor worker failed or printed no result."""
+
+
+def replay_in_subprocess(base_url: str, requests: list[LoggedRequest], concurrency: int) -> FloorResult:
+    """``replay`` in a fresh Python process, so the floor does not share the sandbox's GIL."""
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
+        path = Path(tmp) / "requests.json"
+        dump_requests(requests, path)
+        cmd = [sys.executable, "-m", "bench.floor_worker", str(path), "--base-url", base_url, "--concurrency", str(concurrency)]
+        try:
+            done = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=FLOOR_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise FloorError(f"the floor worker did not finish within {FLOOR_TIMEOUT} s") from None
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise FloorError(f"the floor worker failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    found = json.loads(lines[-1])
+    return FloorResult(requests=found["requests"], seconds=found["seconds"], statuses={int(k): v for k, v in found["statuses"].items()})

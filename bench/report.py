@@ -108,6 +108,19 @@ def write_docs(results_dir: Path, docs: Path = DOCS) -> Path:
         "none (the sync's own mapping and SQL); `python -m bench sync --profile` writes a cProfile of each sync worker. "
         "For pages, the 'of which SQL ms' column splits database time from Python time.",
         "",
+        "How a sync is judged (issue #20). Each sync runs in its own worker process; its network floor is the same list of "
+        "requests replayed from another fresh process (`bench/floor_worker.py`: plain `httpx.Client`, SYNC_CONCURRENCY threads, "
+        "each body read), never from inside the sandbox server, whose GIL a replay there would share. Its database floor is the "
+        "rows the full sync left in the okrs_* tables, written again with one `COPY ... FROM STDIN` per table into empty "
+        "scratch copies of those tables (same indexes and unique constraints, no foreign keys), in one transaction "
+        "(`bench/dbfloor.py`). The total floor is network + database: what a sync that did nothing but fetch and then store "
+        "would take, so a sync of few requests (OGSM: 3) is compared with something real. Each figure is the median of "
+        "`--runs` runs (default 3), min-max in brackets, every run from an empty database; a ratio is median / median.",
+        "",
+        "The CI gate, `python -m bench --quick` (`make bench-quick`, a step of `.ci/run`), runs the full syncs at size small, "
+        "3 runs each, and compares each ratio with `bench/baseline.json`: it fails when a ratio exceeds baseline x (1 + margin). "
+        "Absolute times are never gated. How the baseline and margin were chosen is written in that file.",
+        "",
     ]
     for name in ORDER:
         payload = results.get(name)
