@@ -1,4 +1,4 @@
-"""``python -m bench all|sync|pages|load [--size ...] [--vendor ...] [--runs N] [--quick]``, or
+"""``python -m bench all|sync|pages|load|workers [--size ...] [--vendor ...] [--runs N] [--quick]``, or
 ``python -m bench --quick`` (also ``python -m bench quick``): the CI gate on sync ratios.
 
 Exit status: 0 when every target was met, 1 when a target was missed, 2 when the benchmark
@@ -26,7 +26,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description="OKR Hub benchmarks (issue #12). Writes docs/benchmarks.md; exits 1 when a target is missed.",
     )
     parser.add_argument(
-        "benchmark", nargs="?", choices=["all", "sync", "pages", "load", "quick"], help="omitted with --quick: the quick ratio gate"
+        "benchmark",
+        nargs="?",
+        choices=["all", "sync", "pages", "load", "workers", "quick"],
+        help="omitted with --quick: the quick ratio gate",
     )
     parser.add_argument("--size", default="large", choices=SIZES, help="org size (default large: the issues' target orgs)")
     parser.add_argument("--vendor", action="append", help="sync only these vendors (repeat or comma-separate; default all three)")
@@ -42,15 +45,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=int,
         help="sync: runs per org, figures are their median (default 3); pages: timed requests per page (default 12, quick 5)",
     )
-    parser.add_argument("--clients", type=int, default=50, help="concurrent signed-in clients for the load test (default 50)")
-    parser.add_argument("--duration", type=float, help="seconds of load (default 30, quick 10)")
+    parser.add_argument("--clients", "--users", type=int, default=50, help="distinct signed-in users for the load test (default 50)")
+    parser.add_argument("--duration", type=float, help="seconds of load (default 60, quick 10)")
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="load: mean seconds a user pauses between pages (default 1; 0: closed loop)"
+    )
+    parser.add_argument("--workers", type=int, default=3, help="workers: Celery worker processes of the many-workers run (default 3)")
+    parser.add_argument("--credentials", type=int, default=30, help="workers: credentials synced at once (default 30)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where JSON results and the chart go (default bench/results)")
     parser.add_argument("--profile", action="store_true", help="sync: cProfile each sync worker (files under the results dir)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.benchmark is None:
         if not args.quick:
-            parser.error("name a benchmark (all, sync, pages, load) or pass --quick")
+            parser.error("name a benchmark (all, sync, pages, load, workers) or pass --quick")
         args.benchmark = "quick"
     if args.benchmark == "quick":
         args.quick, args.no_docs = True, True  # the gate never rewrites docs/benchmarks.md
@@ -103,10 +111,19 @@ def run_benchmark(name: str, args: argparse.Namespace, url: str) -> Section:
         from bench import pages
 
         return pages.run(args.size, runs=args.runs or (5 if args.quick else 12), only=args.page)
+    if name == "workers":
+        from bench import workers
+
+        return workers.run(url, processes=args.workers, credentials=args.credentials, results_dir=args.results_dir)
     from bench import load
 
     return load.run(
-        url, args.size, clients=args.clients, duration=args.duration or (10.0 if args.quick else 30.0), results_dir=args.results_dir
+        url,
+        args.size,
+        clients=args.clients,
+        duration=args.duration or (10.0 if args.quick else 60.0),
+        results_dir=args.results_dir,
+        think=args.think,
     )
 
 
@@ -137,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             if name == "sync":
                 report.chart(args.results_dir, payload)
             report.print_section(name, payload["section"])
+            if name in ("load", "workers"):
+                from bench.workers import markdown_section
+
+                print("\n" + markdown_section(payload))
             missed += sum(1 for c in section.checks if not c.passed)
         if not args.no_docs:
             docs = report.write_docs(args.results_dir)
