@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from dashboard.integrations.models import StreamResult, SyncRun
-    from dashboard.integrations.services.sync import run_sync
+    from dashboard.integrations.sync import run_sync
 
     run = SyncRun.objects.create(credential_id=args.credential_id, trigger=SyncRun.Trigger.CLI)
     counter = SqlCounter()

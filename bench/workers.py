@@ -152,7 +152,7 @@ def phase(url: str, orgs: Orgs, processes: int, count: int, results_dir: Path) -
     from django.utils import timezone
 
     from dashboard.integrations.models import SyncRun
-    from dashboard.integrations.services.sync import enqueue_sync
+    from dashboard.integrations.sync import enqueue_sync
 
     credentials = orgs.credentials(count)
     broker, queue = redis_url(), f"okrhub-bench-workers-{uuid.uuid4().hex[:8]}"

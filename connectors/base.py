@@ -454,12 +454,29 @@ class ConflictError(ConnectorError):
 
 
 # --------------------------------------------------------------------------------------------
+# Streams and the kinds they yield (issue #19): the sync engine reads these from the connector
+# --------------------------------------------------------------------------------------------
+
+
+class DeclaresStreams(Protocol):
+    """The streams a connector offers, in dependency order, and the kind of record each yields.
+
+    ``stream_kinds`` is the declaration (teams -> people -> goals -> ... -> check-ins);
+    ``streams`` is its keys in the same order. The engine tracks the declared kind of a stream
+    even when a complete read returns nothing, so what vanished loses its visibility.
+    """
+
+    streams: ClassVar[Sequence[str]]
+    stream_kinds: ClassVar[Mapping[str, Kind]]
+
+
+# --------------------------------------------------------------------------------------------
 # The connector protocol
 # --------------------------------------------------------------------------------------------
 
 
 @runtime_checkable
-class Connector(Protocol):
+class Connector(DeclaresStreams, Protocol):
     """What every vendor connector offers.
 
     Constructed with an ``httpx.Client`` whose ``base_url`` is the vendor's base URL, and the

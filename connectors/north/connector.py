@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
@@ -44,7 +45,17 @@ class NorthConnector(NorthWrites):
             help_text="North: profile menu -> API -> create a token with the Basic, Org management and OKRs and initiatives scopes.",
         ),
     )
-    streams: ClassVar[Sequence[str]] = ("teams", "people", "goals", "key_results", "work_items", "check_ins")
+    stream_kinds: ClassVar[Mapping[str, Kind]] = MappingProxyType(
+        {
+            "teams": Kind.TEAM,
+            "people": Kind.PERSON,
+            "goals": Kind.GOAL,
+            "key_results": Kind.KEY_RESULT,
+            "work_items": Kind.WORK_ITEM,
+            "check_ins": Kind.CHECK_IN,
+        }
+    )  # dependency order
+    streams: ClassVar[Sequence[str]] = tuple(stream_kinds)
     # check_in events exist on goals, key results and initiatives (the events endpoints)
     check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "key_result", "initiative"})
     write_operations: ClassVar[Sequence[WriteOperation]] = WRITE_OPERATIONS

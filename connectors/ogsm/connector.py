@@ -4,6 +4,7 @@ plus the action writes (create, update, delete: writes.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -56,7 +57,14 @@ class OgsmConnector(OgsmWrites):
         CredentialField("username", "API username", help_text="Created by an OGSM admin under Settings -> API."),
         CredentialField("password", "API password", secret=True),
     )
-    streams: ClassVar[Sequence[str]] = ("teams", "goals", "work_items")
+    stream_kinds: ClassVar[Mapping[str, Kind]] = MappingProxyType(
+        {
+            "teams": Kind.TEAM,
+            "goals": Kind.GOAL,
+            "work_items": Kind.WORK_ITEM,
+        }
+    )  # dependency order
+    streams: ClassVar[Sequence[str]] = tuple(stream_kinds)
     # OGSM has no check-ins at all: nothing of it can be stale
     check_in_kinds: ClassVar[frozenset[str]] = frozenset()
     write_operations: ClassVar[Sequence[WriteOperation]] = WRITE_OPERATIONS

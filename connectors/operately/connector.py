@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
@@ -12,6 +13,7 @@ from connectors.base import (
     AccountInfo,
     CredentialField,
     GoalRecord,
+    Kind,
     NotFound,
     Page,
     Record,
@@ -55,7 +57,17 @@ class OperatelyConnector(OperatelyWrites):
             "A read-only token syncs but cannot post check-ins.",
         ),
     )
-    streams: ClassVar[Sequence[str]] = ("teams", "people", "goals", "key_results", "work_items", "check_ins")
+    stream_kinds: ClassVar[Mapping[str, Kind]] = MappingProxyType(
+        {
+            "teams": Kind.TEAM,
+            "people": Kind.PERSON,
+            "goals": Kind.GOAL,
+            "key_results": Kind.KEY_RESULT,
+            "work_items": Kind.WORK_ITEM,
+            "check_ins": Kind.CHECK_IN,
+        }
+    )  # dependency order
+    streams: ClassVar[Sequence[str]] = tuple(stream_kinds)
     # goals and projects have check-ins; targets, milestones and tasks do not
     check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "project"})
     write_operations: ClassVar[Sequence[WriteOperation]] = WRITE_OPERATIONS

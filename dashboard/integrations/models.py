@@ -201,6 +201,9 @@ class StreamResult(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    # A complete read that would have removed (nearly) everything: nothing was removed, the stream
+    # is failed, and the next complete read that agrees confirms the removal (``sync.links``).
+    held_back = models.BooleanField(default=False)
 
     class Meta:
         unique_together = [("run", "stream")]

@@ -13,13 +13,13 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from dashboard.integrations.services.sync import SyncRetry, expire_stuck_runs, run_sync
-from dashboard.integrations.services.sync_enqueue import enqueue_due
+from dashboard.integrations.sync import SyncRetry, run_sync
+from dashboard.integrations.sync.enqueue import SYNC_TASK, enqueue_due, expire_stuck_runs
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="dashboard.integrations.tasks.sync_credential", acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]  # celery ships no py.typed: its decorator is Any to mypy
+@shared_task(bind=True, name=SYNC_TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]  # celery ships no py.typed: its decorator is Any to mypy
 def sync_credential(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     """Run the sync ``run_id``; 429 and transient failures come back as Celery retries."""
     retries = self.request.retries

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -22,6 +21,7 @@ from dashboard.integrations.forms import SECRET_FIELD_NAMES, SecretForm
 from dashboard.integrations.models import Connector, Credential
 from dashboard.integrations.services import connections as service
 from dashboard.integrations.views_common import SyncHealth, sync_health
+from dashboard.integrations.visibility import shared_credentials_for
 
 TEMPLATE = "integrations/connections.html"
 
@@ -51,14 +51,7 @@ def _own_credential(request: AppRequest, credential_id: int) -> Credential:
 
 
 def _shared_for(user: Any) -> dict[int, list[Credential]]:
-    group_ids = list(user.groups.values_list("id", flat=True))
-    shared = (
-        Credential.objects.filter(is_shared=True, connector__enabled=True)
-        .select_related("connector")
-        .filter(Q(share_with_everyone=True) | Q(groups__in=group_ids))
-        .distinct()
-        .order_by("label", "id")
-    )
+    shared = shared_credentials_for(user).filter(connector__enabled=True).select_related("connector").order_by("label", "id")
     by_connector: dict[int, list[Credential]] = {}
     for credential in shared:
         by_connector.setdefault(credential.connector_id, []).append(credential)

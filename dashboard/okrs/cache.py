@@ -8,7 +8,7 @@ of the request (no CSRF token, no session, no messages). Pages themselves are al
 
 A key is built from:
 
-- the user, and the exact set of credentials they may see (:func:`selectors.visible_credentials`
+- the user, and the exact set of credentials they may see (:func:`dashboard.integrations.visibility.visible_credentials`
   already drops credentials of disabled connectors, and follows group grants), each with its
   connector's ``data_version``: a finished (or paused) sync run, a write-back, a disconnect or
   a sharing change bumps the version (:meth:`Connector.bump_data_version`), so a cached value

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from connectors.base import Health, State
 from dashboard.integrations.models import Credential, SyncRun
+from dashboard.integrations.visibility import visible_credentials
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, Team, WorkItem
 from dashboard.okrs.pace import BEHIND_PACE_POINTS, pace_gap_expression
 
@@ -27,16 +28,6 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=models.Model)
 # The project's user model (AUTH_USER_MODEL is Django's default); anonymous users see nothing.
 UserLike = User | AnonymousUser
-
-
-def visible_credentials(user: UserLike) -> QuerySet[Credential]:
-    """Credentials whose data ``user`` may see: their own, and shared ones granted to them."""
-    if isinstance(user, AnonymousUser):
-        return Credential.objects.none()
-    group_ids = user.groups.values("id")
-    return Credential.objects.filter(connector__enabled=True).filter(
-        Q(owner=user) | Q(is_shared=True, share_with_everyone=True) | Q(is_shared=True, groups__in=group_ids)
-    )
 
 
 _CACHE_ATTR = "_okrhub_visible_credentials"

@@ -113,7 +113,7 @@ def sync_now(request: AppRequest) -> HttpResponse:
         error = "You have no connection of your own to sync yet. Connect one under Connections."
     else:
         try:
-            from dashboard.integrations.services.sync import enqueue_sync  # the sync engine (issue #6)
+            from dashboard.integrations.sync import enqueue_sync  # the sync engine (issue #6)
         except ImportError:
             log.warning("sync now: the sync service is not installed")
             error = "Syncing is not available on this server yet."

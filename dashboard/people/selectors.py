@@ -15,7 +15,8 @@ from typing import Any
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
-from dashboard.okrs.selectors import UserLike, visible_credentials, visible_people
+from dashboard.integrations.visibility import visible_credentials
+from dashboard.okrs.selectors import UserLike, visible_people
 from dashboard.people.models import Identity, IdentityMember, NameMatchProposal, name_key
 
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from dashboard.accounts import oidc
-from dashboard.okrs.selectors import visible_credentials
+from dashboard.integrations.visibility import visible_credentials
 from tests.factories import AdminFactory, ConnectorFactory, CredentialFactory, UserFactory
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, RunningProvider, serve
 

@@ -9,7 +9,7 @@ from dashboard.alignment import services
 from dashboard.alignment.models import Alignment
 from dashboard.alignment.services import AlignmentError
 from dashboard.integrations.models import Connector, Credential
-from dashboard.integrations.services.sync_links import reconcile_visibility
+from dashboard.integrations.sync.links import reconcile_visibility
 from dashboard.okrs.models import Goal, Team
 from tests.factories import GoalFactory
 

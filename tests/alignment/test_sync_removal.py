@@ -9,7 +9,7 @@ import pytest
 from dashboard.alignment import services
 from dashboard.alignment.models import Alignment, AlignmentSuggestion
 from dashboard.integrations.models import Credential, SyncRun
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from dashboard.okrs.models import Goal
 from tests.factories import AdminFactory, ConnectorFactory, CredentialFactory, GoalFactory, TeamFactory, see
 from tests.integrations.fake_connector import fake_sandbox, make_credential  # noqa: F401 - fixtures

@@ -81,6 +81,17 @@ def test_connector_declares_its_interface(vendor: str) -> None:
     # write-back (issue #19): declared operations (possibly none) and fetch_item are part of the protocol
     assert all(isinstance(op, WriteOperation) and op.item_kinds for op in cls.write_operations)
     assert callable(getattr(cls, "fetch_item", None))
+    # The sync engine reads each stream's kind from the connector (issue #19).
+    assert list(cls.stream_kinds) == list(cls.streams), "stream_kinds declares every stream, in order"
+    assert all(isinstance(kind, Kind) for kind in cls.stream_kinds.values())
+
+
+def test_every_record_a_stream_yields_is_of_its_declared_kind(vendor: str, served: tuple[Sandbox, RunningServer]) -> None:
+    sandbox, server = served
+    connector = open_connector(vendor, server.url, dict(sandbox.credentials[0].secret))
+    for stream, pages in read_all(connector).items():
+        kinds = {record.kind for page in pages for record in page.records}
+        assert kinds <= {connector.stream_kinds[stream]}, stream
 
 
 def test_check_names_the_account(vendor: str, served: tuple[Sandbox, RunningServer]) -> None:

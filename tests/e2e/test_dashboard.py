@@ -13,9 +13,9 @@ import pytest
 from django.db import connection as db_connection
 from playwright.sync_api import Page, expect
 
+from dashboard.integrations import sync as sync_service
 from dashboard.integrations.models import SyncRun
-from dashboard.integrations.services import sync as sync_service
-from dashboard.integrations.tasks import sync_credential
+from dashboard.integrations.sync import enqueue as sync_enqueue
 from tests.factories import ConnectorFactory, CredentialFactory, UserFactory, build_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -151,7 +151,7 @@ def threaded_sync(monkeypatch):
         threads.append(thread)
         thread.start()
 
-    monkeypatch.setattr(sync_credential, "delay", delay)
+    monkeypatch.setattr(sync_enqueue, "send_run", delay)
     yield threads
     for thread in threads:
         thread.join(timeout=60)

@@ -203,7 +203,15 @@ class FakeConnector:
     vendor: ClassVar[str] = "fake"
     display_name: ClassVar[str] = "Fake (tests)"
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (CredentialField("token", "API token", secret=True),)
-    streams: ClassVar[tuple[str, ...]] = STREAMS
+    stream_kinds: ClassVar[Mapping[str, Kind]] = {
+        "teams": Kind.TEAM,
+        "people": Kind.PERSON,
+        "goals": Kind.GOAL,
+        "key_results": Kind.KEY_RESULT,
+        "work_items": Kind.WORK_ITEM,
+        "check_ins": Kind.CHECK_IN,
+    }
+    streams: ClassVar[tuple[str, ...]] = tuple(stream_kinds)
     check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal"})
 
     def __init__(self, client: httpx.Client, secret: Mapping[str, str], *, options: Mapping[str, Any] | None = None) -> None:

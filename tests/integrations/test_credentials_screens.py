@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from dashboard.integrations.tasks import sync_credential
+from dashboard.integrations.sync import enqueue as sync_enqueue
 from tests.factories import AdminFactory, ConnectorFactory, CredentialFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,7 +41,7 @@ def test_member_connects_and_tests_north(page: Page, live_server, sandbox_factor
     # The first sync is dispatched on commit; record it here instead of sending it to the shared
     # development broker, where a running worker would pick up a run of the test database.
     dispatched: list[int] = []
-    monkeypatch.setattr(sync_credential, "delay", dispatched.append)
+    monkeypatch.setattr(sync_enqueue, "send_run", dispatched.append)
     sandbox, server = sandbox_factory("north", seed=1, size="small")
     ConnectorFactory(vendor="north", name="North", base_url=server.url)
     _ogsm_sandbox, ogsm_server = sandbox_factory("ogsm", seed=1, size="small")

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.integrations.models import Connector, Credential, StreamResult, SyncRun
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from tests.factories import AdminFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

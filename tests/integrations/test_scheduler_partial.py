@@ -23,8 +23,8 @@ from connectors.http import RetryPolicy
 from dashboard.celery import app as celery_app
 from dashboard.integrations.models import Connector, Credential, SyncRun
 from dashboard.integrations.services import connectors as connector_service
-from dashboard.integrations.services.sync import run_sync
-from dashboard.integrations.services.sync_enqueue import due_syncs, enqueue_due
+from dashboard.integrations.sync import run_sync
+from dashboard.integrations.sync.enqueue import due_syncs, enqueue_due
 from dashboard.integrations.tasks import enqueue_due_syncs
 from tests.integrations.test_sync_celery import Worker, broker, wait_for, worker, worker_factory  # noqa: F401 - fixtures
 from tests.reliability.helpers import Connected, assert_stored_as_the_sandbox_holds, connect, sync

@@ -29,7 +29,7 @@ from kombu import pools as kombu_pools
 
 from dashboard.celery import app as celery_app
 from dashboard.integrations.models import Credential, SyncRun
-from dashboard.integrations.services.sync import enqueue_sync
+from dashboard.integrations.sync import enqueue_sync
 from dashboard.integrations.tasks import sync_credential
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, ProgressSnapshot, Team, WorkItem
 from tests.conftest import require

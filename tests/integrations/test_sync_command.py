@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dashboard.core import locks
 from dashboard.integrations.models import Credential, SyncRun
-from dashboard.integrations.services.sync import create_runs, enqueue_sync
+from dashboard.integrations.sync import create_runs, enqueue_sync
 from dashboard.okrs.models import Goal
 from tests.integrations.fake_connector import fake_sandbox, make_credential  # noqa: F401 - fixtures
 

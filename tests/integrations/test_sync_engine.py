@@ -11,7 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.integrations.models import Credential, StreamResult, SyncRun
-from dashboard.integrations.services.sync import SyncRetry, create_runs, enqueue_sync, expire_stuck_runs, retry_countdown, run_sync
+from dashboard.integrations.sync import SyncRetry, create_runs, enqueue_sync, run_sync
+from dashboard.integrations.sync.engine import retry_countdown
+from dashboard.integrations.sync.enqueue import expire_stuck_runs
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Person, ProgressSnapshot, Team, WorkItem
 from tests.conftest import require
 from tests.integrations.fake_connector import fake_sandbox, make_credential  # noqa: F401 - fixtures
@@ -326,7 +328,7 @@ def test_a_sudden_empty_list_is_held_back_once_then_a_second_read_confirms_it(fa
 def test_a_stream_that_fails_while_storing_leaves_the_streams_read_ahead_intact(fake_sandbox, make_credential, monkeypatch):
     """The reader runs ahead across streams: when storing goals fails on its first page, the goals
     pages already read are dropped and the later streams' pages are stored as usual."""
-    from dashboard.integrations.services import sync as sync_module
+    from dashboard.integrations.sync import engine as sync_module
 
     _sandbox, server = fake_sandbox(teams=3, goals_per_team=3, krs_per_goal=1, page_size=2)  # goals span 5 pages
     alice = make_credential(server)
@@ -352,7 +354,7 @@ def test_postgres_upsert_skips_a_row_another_sync_already_wrote_alike(fake_sandb
     """Two credentials of one connector writing the same item at once: the second write of identical
     values is skipped by the fingerprint guard of the ON CONFLICT update, yet its pk is still known."""
     from connectors.base import Kind
-    from dashboard.integrations.services import sync_store
+    from dashboard.integrations.sync import store as sync_store
     from tests.integrations.fake_connector import to_record
 
     require(connection.vendor == "postgresql", "PostgreSQL (the ON CONFLICT upsert path)")

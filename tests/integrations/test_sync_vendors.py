@@ -6,7 +6,7 @@ import pytest
 
 from connectors import registry
 from dashboard.integrations.models import Connector, Credential, SyncRun
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, Team, WorkItem
 from tests.factories import UserFactory
 from tests.integrations.test_sync_engine import okrs_rows_written

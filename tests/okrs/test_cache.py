@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dashboard.integrations.models import Credential
 from dashboard.integrations.services.connections import disconnect
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from dashboard.okrs.models import Goal, WorkItem
 from tests.factories import ConnectorFactory, CredentialFactory, UserFactory, build_org
 from tests.integrations.fake_connector import fake_sandbox, make_credential  # noqa: F401 - fixtures

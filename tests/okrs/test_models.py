@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from connectors.base import HEALTH_LABELS, STATE_LABELS, Health, State, clamp_progress, progress_between, resolve_state
 from dashboard.integrations.models import Credential
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from dashboard.okrs import lists, selectors
 from dashboard.okrs.models import HEALTH_CHOICES, STATE_CHOICES, Goal, ProgressSnapshot, Team
 from tests.factories import (

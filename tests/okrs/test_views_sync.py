@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from connectors.base import Kind
 from dashboard.integrations.models import SyncRun
-from dashboard.integrations.services.sync import run_sync
+from dashboard.integrations.sync import run_sync
 from dashboard.okrs.models import Goal
 from tests.factories import ConnectorFactory, CredentialFactory, UserFactory
 from tests.reliability.helpers import text_of

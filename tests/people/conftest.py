@@ -10,7 +10,7 @@ import pytest
 
 from connectors.ogsm.sandbox.data import PEOPLE as OGSM_PEOPLE
 from dashboard.integrations.models import Connector, Credential, SyncRun
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from tests.factories import UserFactory
 
 SHARED_EMAIL_NORTH_USER = 2  # North's Alyssa P Hacker

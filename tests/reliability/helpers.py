@@ -15,8 +15,8 @@ from django.test import Client
 from connectors.base import Kind
 from connectors.sandbox_kit import RunningServer, Sandbox
 from dashboard.integrations.models import Connector, Credential, SyncRun
-from dashboard.integrations.services.sync import create_runs, run_sync
-from dashboard.integrations.services.sync_store import KIND_MODELS, SPECS
+from dashboard.integrations.sync import create_runs, run_sync
+from dashboard.integrations.sync.store import KIND_MODELS, SPECS
 from dashboard.okrs.models import WorkItem
 from tests.factories import UserFactory
 from tests.sandbox_state import sandbox_titles

@@ -24,7 +24,7 @@ from django.test import Client
 
 from dashboard.accounts.tokens import create_token
 from dashboard.integrations.models import SyncRun
-from dashboard.integrations.services.sync import enqueue_sync
+from dashboard.integrations.sync import enqueue_sync
 from tests.conftest import port_open, require
 from tests.integrations.test_sync_celery import broker, wait_for, worker_factory  # noqa: F401 - fixtures
 from tests.reliability.helpers import connect, text_of

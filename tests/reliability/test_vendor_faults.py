@@ -16,7 +16,7 @@ import pytest
 
 from connectors.http import RetryPolicy
 from dashboard.integrations.models import Credential
-from dashboard.integrations.services.sync import SyncRetry
+from dashboard.integrations.sync import SyncRetry
 from dashboard.okrs.models import Goal, WorkItem
 from tests.reliability.helpers import FRESHNESS_PAGES, WHY_PAGE, Connected, connect, sync, text_of, visible_work_item_titles, work_item_rows
 

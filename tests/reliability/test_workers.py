@@ -13,7 +13,7 @@ import time
 import pytest
 
 from dashboard.integrations.models import SyncRun
-from dashboard.integrations.services.sync import enqueue_sync
+from dashboard.integrations.sync import enqueue_sync
 from dashboard.integrations.tasks import sync_credential
 from dashboard.okrs.models import Goal, Team, WorkItem
 from tests.integrations.test_sync_celery import broker, wait_for, worker_factory  # noqa: F401 - fixtures

@@ -23,7 +23,7 @@ from django.views.debug import ExceptionReporter
 
 from dashboard.accounts.tokens import create_token
 from dashboard.integrations.models import Connector, Credential, SyncRun
-from dashboard.integrations.services.sync import run_sync
+from dashboard.integrations.sync import run_sync
 from tests.factories import UserFactory
 from tests.reliability.helpers import sync
 from tests.security.test_access import ACTING_ROUTES, body_of

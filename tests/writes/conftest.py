@@ -14,7 +14,7 @@ from django.test import Client
 from connectors.sandbox_kit import RunningServer, Sandbox
 from dashboard.integrations.models import Connector, Credential, SyncRun
 from dashboard.integrations.services.connections import test_connection as check_credential
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from tests.factories import UserFactory
 
 VERSION_RE = re.compile(r'name="version" value="([^"]*)"')

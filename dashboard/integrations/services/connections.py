@@ -215,7 +215,7 @@ class ConnectResult:
 def enqueue_first_sync(credential: Credential, user: User | None = None, *, trigger: str = "manual") -> bool:
     """Queue a first sync (the sync engine dispatches it when the transaction commits)."""
     try:
-        from dashboard.integrations.services.sync import enqueue_sync  # the sync engine (issue #6)
+        from dashboard.integrations.sync import enqueue_sync  # the sync engine (issue #6)
     except ImportError:  # pragma: no cover - an installation without the sync engine
         return False
     try:

@@ -29,7 +29,6 @@ import httpx
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q
 
 from connectors.base import (
     AuthError,
@@ -48,7 +47,8 @@ from dashboard.core.urlsafety import HostNotResolved, validate_base_url
 from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Connector, Credential
 from dashboard.integrations.services.connectors import open_connector
-from dashboard.integrations.services.sync_store import StoreContext, upsert_records
+from dashboard.integrations.sync.store import StoreContext, upsert_records
+from dashboard.integrations.visibility import shared_credentials_for
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +106,7 @@ def write_access(user: Any, connector: Connector, *, scope: str | None = None) -
     own = list(Credential.objects.filter(connector=connector, owner=user).select_related("connector").order_by("id"))
     candidates = own
     if not own and connector.allow_shared_writes:
-        group_ids = list(user.groups.values_list("id", flat=True))
-        candidates = list(
-            Credential.objects.filter(connector=connector, is_shared=True)
-            .filter(Q(share_with_everyone=True) | Q(groups__in=group_ids))
-            .select_related("connector")
-            .distinct()
-            .order_by("id")
-        )
+        candidates = list(shared_credentials_for(user).filter(connector=connector).select_related("connector").order_by("id"))
     if not candidates:
         if not own and Credential.objects.filter(connector=connector, is_shared=True).exists():
             return WriteAccess(

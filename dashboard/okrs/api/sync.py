@@ -95,7 +95,7 @@ def start_sync(
         )
 
     # Imported here: the sync service lives in integrations and pulls in Celery and connectors.
-    from dashboard.integrations.services.sync import enqueue_sync
+    from dashboard.integrations.sync import enqueue_sync
 
     runs = enqueue_sync(credential_list, trigger="api", requested_by=request.user)
     queued = [run for run in runs if run.status == SyncRun.Status.QUEUED]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from connectors.base import Health, Outcome
 from connectors.operately.ids import uuid_to_short
 from dashboard.integrations.models import Connector, Credential, SyncRun
-from dashboard.integrations.services.sync import create_runs, run_sync
+from dashboard.integrations.sync import create_runs, run_sync
 from dashboard.okrs.models import CheckIn, Goal, KeyResult, WorkItem
 from dashboard.okrs.selectors import overdue_q
 from tests.factories import UserFactory

@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 from dashboard.audit.context import acting_as
 from dashboard.integrations.models import Connector, Credential, SyncRun
 from dashboard.integrations.services.connections import ConnectionProblem, store_credential, uses_password
-from dashboard.integrations.services.sync_enqueue import ACTIVE, blocked_reason
+from dashboard.integrations.sync.enqueue import ACTIVE, blocked_reason
 from dashboard.integrations.views_common import audience
 
 

@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Max
 
 from dashboard.integrations.models import Connector, Credential, SyncRun
-from dashboard.integrations.services.sync import create_runs, enqueue_sync, take_over
+from dashboard.integrations.sync import create_runs, enqueue_sync, take_over
 
 POLL_SECONDS = 0.5  # how often a run held by a worker is looked at while waiting
 PROGRESS_EVERY = 5.0  # seconds between progress lines on stderr within one stream

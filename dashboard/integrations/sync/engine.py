@@ -1,12 +1,12 @@
-"""The sync engine (issue #6): enqueue runs, run them safely, record everything.
+"""Running one sync (issue #6): run it safely, record everything.
 
-``enqueue_sync`` records one SyncRun per credential and enqueues the Celery task on commit;
-``run_sync`` is what the task (and ``manage.py sync --wait``, tests, the benchmark) calls.
+``run_sync`` is what the task (and tests, the benchmark) calls; ``take_over`` is ``manage.py
+sync --wait``. Enqueueing lives in :mod:`dashboard.integrations.sync.enqueue`.
 
 A run holds a per-credential lock (``dashboard.core.locks``) plus a database backstop (at most
 one running SyncRun per credential, checked under ``select_for_update`` of the credential).
 Streams are read in dependency order; each page is upserted in its own transaction (see
-``sync_store``) and visibility is reconciled only after a complete read (``sync_links``), so a
+``store``) and visibility is reconciled only after a complete read (``links``), so a
 crash at any point leaves no duplicates and no half-applied removals, and a redelivered run
 resumes: streams that already succeeded in this run are not read again.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -35,44 +35,13 @@ from dashboard.core import locks
 from dashboard.core.logging import scrub_text
 from dashboard.integrations.models import Connector, Credential, StreamResult, SyncCursor, SyncRun
 from dashboard.integrations.services.connectors import open_connector
-from dashboard.integrations.services.sync_enqueue import (
-    ACTIVE,
-    USER_TRIGGERS,
-    blocked_reason,
-    create_runs,
-    due_credentials,
-    enqueue_sync,
-    expire_stuck_runs,
-)
-from dashboard.integrations.services.sync_links import HELD_BACK, MassRemovalHeldBack, fix_forward_links, reconcile_visibility
-from dashboard.integrations.services.sync_reader import StreamReader
-from dashboard.integrations.services.sync_store import KIND_MODELS, SPECS, StoreContext, upsert_page
 from dashboard.integrations.signals import sync_succeeded
+from dashboard.integrations.sync.enqueue import ACTIVE, blocked_reason
+from dashboard.integrations.sync.links import MassRemovalHeldBack, fix_forward_links, reconcile_visibility
+from dashboard.integrations.sync.reader import StreamReader
+from dashboard.integrations.sync.store import KIND_MODELS, SPECS, StoreContext, upsert_page
 
 logger = logging.getLogger(__name__)
-
-__all__ = [
-    "ACTIVE",
-    "USER_TRIGGERS",
-    "SyncRetry",
-    "blocked_reason",
-    "create_runs",
-    "due_credentials",
-    "enqueue_sync",
-    "expire_stuck_runs",
-    "retry_countdown",
-    "run_sync",
-    "take_over",
-]
-
-STREAM_KINDS = {
-    "teams": Kind.TEAM,
-    "people": Kind.PERSON,
-    "goals": Kind.GOAL,
-    "key_results": Kind.KEY_RESULT,
-    "work_items": Kind.WORK_ITEM,
-    "check_ins": Kind.CHECK_IN,
-}
 
 
 class SyncRetry(Exception):
@@ -117,6 +86,7 @@ class RunState:
     fatal: str = ""
     missing_scopes: set[str] = field(default_factory=set)
     streams: list[str] = field(default_factory=list)
+    stream_kinds: Mapping[str, Kind] = field(default_factory=dict)
 
 
 def _heartbeat_stopped(holder: locks.HolderInfo) -> bool:
@@ -234,6 +204,7 @@ def _execute(run: SyncRun, lock: locks.HeldLock, *, allow_retry: bool, retries: 
         with open_connector(credential, transport=transport) as connector:
             state.secrets = tuple(v for v in credential.get_secret().values() if v)
             streams = state.streams = list(connector.streams)
+            state.stream_kinds = dict(connector.stream_kinds)
             done_before = dict(StreamResult.objects.filter(run=run).values_list("stream", "status"))
             finished = sum(1 for stream in streams if done_before.get(stream) in ("succeeded", "skipped"))
             SyncRun.objects.filter(pk=run.pk).update(streams_total=len(streams), streams_done=finished)
@@ -275,13 +246,16 @@ def _sync_stream(state: RunState, reader: StreamReader, stream: str, lock: locks
             "unchanged": 0,
             "removed": 0,
             "error": "",
+            "held_back": False,
         },
     )
     ctx = StoreContext(connector=credential.connector, credential=credential)
     seen: dict[Kind, set[int]] = {}
-    default_kind = STREAM_KINDS.get(stream)
-    if default_kind is not None:
-        seen[default_kind] = set()
+    # The kind the connector declares for this stream is tracked even when a complete read returns
+    # nothing, so what vanished loses this credential's visibility.
+    declared = state.stream_kinds.get(stream)
+    if declared is not None:
+        seen[declared] = set()
     complete, new_cursor = False, None
     progress = _Progress(run, result, lock)
     try:
@@ -302,7 +276,7 @@ def _sync_stream(state: RunState, reader: StreamReader, stream: str, lock: locks
         if complete:
             # A mass removal is held back once; the next complete read that agrees confirms it.
             previous = StreamResult.objects.filter(run__credential=credential, stream=stream).exclude(run=run).order_by("-run_id").first()
-            confirmed = previous is not None and previous.error.startswith(HELD_BACK)
+            confirmed = previous is not None and previous.held_back
             for kind, pks in seen.items():
                 if SPECS[kind].has_seen_by:
                     result.removed += reconcile_visibility(KIND_MODELS[kind], credential.connector, credential, pks, guard=not confirmed)
@@ -316,7 +290,7 @@ def _sync_stream(state: RunState, reader: StreamReader, stream: str, lock: locks
         state.auth_error = exc
         result.status, result.error = "failed", _clean(str(exc), state.secrets)
     except MassRemovalHeldBack as exc:
-        result.status, result.error = "failed", str(exc)
+        result.status, result.error, result.held_back = "failed", str(exc), True
     except ScopeError as exc:
         scope = exc.scope or "a permission this credential lacks"
         state.missing_scopes.add(exc.scope or stream)

@@ -11,10 +11,10 @@ external_id). Each page is written in one transaction:
   resolved through per-run id maps and are part of the fingerprint, so an item whose parent
   appears in a later sync is re-linked then; links inside one stream (team.parent,
   goal.parent, work item parent) may point forward and are fixed once the stream has ended
-  (see ``sync_links``);
+  (see ``links``);
 * progress snapshots are recorded on first sight and whenever progress or health changes;
 * the credential is added to ``seen_by`` of every returned item (removal happens only after a
-  complete read, in ``sync_links.reconcile_visibility``).
+  complete read, in ``links.reconcile_visibility``).
 
 Memory stays at one page plus the id maps (external id -> pk).
 """
@@ -34,8 +34,8 @@ from django.utils import timezone
 from connectors import registry
 from connectors.base import Kind, Record, WorkItemRecord
 from dashboard.integrations.models import Connector, Credential
-from dashboard.integrations.services import sync_pg
-from dashboard.integrations.services.sync_specs import (
+from dashboard.integrations.sync import pg
+from dashboard.integrations.sync.specs import (
     CHECK_IN_FIELDS,
     KIND_MODELS,
     SPECS,
@@ -200,7 +200,7 @@ def upsert_records(ctx: StoreContext, kind: Kind, records: Sequence[Record], see
     own_transaction = not connection.in_atomic_block  # a caller's transaction keeps its commit mode
     with transaction.atomic():
         if postgres and changed and own_transaction:
-            sync_pg.commit_without_flush()
+            pg.commit_without_flush()
         pks = {key: row["pk"] for key, row in existing.items()}
         if changed:
             written = _write_pg(spec, ctx, prepared, changed) if postgres else _write_orm(spec, ctx, prepared, changed)
@@ -215,13 +215,13 @@ def upsert_records(ctx: StoreContext, kind: Kind, records: Sequence[Record], see
         if kind == Kind.WORK_ITEM and changed:
             teams_by_item = {pks[key]: prepared[key].team_pks for key in changed}
             if postgres:
-                sync_pg.replace_work_item_teams(WorkItem.teams.through, teams_by_item)
+                pg.replace_work_item_teams(WorkItem.teams.through, teams_by_item)
             else:
                 _set_work_item_teams(teams_by_item)
         if snapshot_rows:
             fk = _SNAPSHOT_FK[kind]
             if postgres:
-                sync_pg.insert_snapshots(ProgressSnapshot, fk, [(pks[key], p, h) for key, p, h in snapshot_rows], ctx.now)
+                pg.insert_snapshots(ProgressSnapshot, fk, [(pks[key], p, h) for key, p, h in snapshot_rows], ctx.now)
             else:
                 ProgressSnapshot.objects.bulk_create(
                     [
@@ -264,7 +264,7 @@ def _write_pg(
     first = prepared[changed[0]]
     provided = frozenset(first.values) | frozenset(first.links) | ({"fingerprint"} if spec.stored_fingerprint else frozenset())
     key_columns = ("connector_id", "kind", "external_id") if spec.kind == Kind.WORK_ITEM else ("connector_id", "external_id")
-    return sync_pg.upsert_documents(
+    return pg.upsert_documents(
         spec.model,
         key_columns=key_columns,
         provided=provided,
@@ -321,7 +321,7 @@ def add_seen_by(model: type[models.Model], credential: Credential, pks: set[int]
     through = model.seen_by.through  # type: ignore[attr-defined]
     fk = f"{model._meta.model_name}_id"
     if connection.vendor == "postgresql":
-        sync_pg.add_links(through, "credential_id", credential.pk, fk, pks)
+        pg.add_links(through, "credential_id", credential.pk, fk, pks)
         return
     linked = set(through.objects.filter(credential_id=credential.pk, **{f"{fk}__in": pks}).values_list(fk, flat=True))
     missing = pks - linked

@@ -1,7 +1,9 @@
 """Enqueueing syncs: one SyncRun per credential, skipped with the reason or queued on commit.
 
-``enqueue_sync`` is the one entry point for "sync now" (page, CLI, API) and the scheduler; it is
-re-exported by ``dashboard.integrations.services.sync``.
+``enqueue_sync`` is the one entry point for "sync now" (page, CLI, API) and the scheduler.
+
+The task is sent by its name (``SYNC_TASK``), so this module never imports
+``dashboard.integrations.tasks``: the tasks import the engine, never the other way round.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, cast
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -19,7 +22,6 @@ from django.utils import timezone
 
 from dashboard.core.logging import scrub_text
 from dashboard.integrations.models import Credential, StreamResult, SyncRun
-from dashboard.integrations.services.sync_links import HELD_BACK
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +90,21 @@ def create_runs(credentials: Iterable[Credential], *, trigger: str, requested_by
     return runs
 
 
-def _dispatch(run_id: int) -> None:
-    from dashboard.integrations.tasks import sync_credential
+# The name is a contract with queued messages: ``dashboard.integrations.tasks.sync_credential``
+# registers the task under it.
+SYNC_TASK = "dashboard.integrations.tasks.sync_credential"
 
+
+def send_run(run_id: int) -> Any:
+    """Send the task for ``run_id`` by name; a registered task (worker, eager mode) is applied
+    itself, else the message goes to the broker.
+    https://docs.celeryq.dev/en/stable/userguide/canvas.html#signatures"""
+    return current_app.signature(SYNC_TASK, args=(run_id,)).apply_async()
+
+
+def _dispatch(run_id: int) -> None:
     try:
-        result = sync_credential.delay(run_id)
+        result = send_run(run_id)
     except Exception as exc:  # the broker is down: say so on the run instead of leaving it queued
         logger.exception("could not enqueue sync run %s", run_id)
         message = scrub_text(f"Could not reach the task queue: {type(exc).__name__}: {exc}")
@@ -105,7 +117,7 @@ def _dispatch(run_id: int) -> None:
 
 
 def enqueue_sync(credentials: Iterable[Credential], *, trigger: str, requested_by: Any = None) -> list[SyncRun]:
-    """Record a run per credential and enqueue ``sync_credential.delay(run_id)`` on commit."""
+    """Record a run per credential and send its task (``send_run``) on commit."""
     runs = create_runs(credentials, trigger=trigger, requested_by=requested_by)
     for run in runs:
         if run.status == SyncRun.Status.QUEUED:
@@ -128,7 +140,7 @@ _PARTIAL_HISTORY = 12  # runs looked at to count partial runs in a row (2**10 ti
 
 def _broke(result: StreamResult) -> bool:
     if result.status == "failed":
-        return not result.error.startswith(HELD_BACK)
+        return not result.held_back
     return result.status == "skipped" and result.error.startswith(_NOT_READ)
 
 

@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 
 from connectors.base import Kind
 from dashboard.integrations.models import Connector, Credential
-from dashboard.integrations.services.sync_store import KIND_MODELS, SPECS
+from dashboard.integrations.sync.store import KIND_MODELS, SPECS
 from dashboard.okrs.models import Team
 
 

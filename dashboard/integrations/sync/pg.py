@@ -5,7 +5,7 @@ value in Python and, on PostgreSQL, binds each column as an array literal that p
 character by character: most of a full sync's CPU. Here one page goes to the server as one JSON
 document (the records' canonical JSON, already built for their fingerprints) and PostgreSQL
 unpacks it with ``json_populate_recordset`` against the table's own row type, so column types
-and conversions are the server's. Semantics match the ORM path in ``sync_store``:
+and conversions are the server's. Semantics match the ORM path in ``store``:
 
 * ``INSERT ... ON CONFLICT (unique key) DO UPDATE`` keyed like the model's unique constraint;
   the update is skipped when the stored fingerprint already matches (another credential of the
