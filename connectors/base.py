@@ -476,8 +476,11 @@ class DeclaresStreams(Protocol):
 
 
 @runtime_checkable
-class Connector(DeclaresStreams, Protocol):
-    """What every vendor connector offers.
+class VendorConnector(DeclaresStreams, Protocol):
+    """What every vendor connector offers (``NorthConnector``, ``OperatelyConnector``, ...).
+
+    Not to be confused with ``dashboard.integrations.models.Connector``: that is an admin's
+    configured connection (vendor, base URL, interval); this is the code that speaks the vendor.
 
     Constructed with an ``httpx.Client`` whose ``base_url`` is the vendor's base URL, and the
     decrypted secret fields (a mapping named after ``credential_fields``). Tests pass a client

@@ -5,13 +5,13 @@ from __future__ import annotations
 import importlib
 from typing import TypeVar
 
-from connectors.base import Connector
+from connectors.base import VendorConnector
 
-_REGISTRY: dict[str, type[Connector]] = {}
+_REGISTRY: dict[str, type[VendorConnector]] = {}
 # The vendors the product ships: each is the package connectors.<vendor> (with its sandbox).
 VENDOR_CHOICES = (("north", "North"), ("operately", "Operately"), ("ogsm", "OGSM"))
 _BUILTIN = tuple(vendor for vendor, _label in VENDOR_CHOICES)
-C = TypeVar("C", bound=type[Connector])
+C = TypeVar("C", bound=type[VendorConnector])
 
 
 def register(cls: C) -> C:
@@ -29,7 +29,7 @@ def _load_builtins() -> None:
                     raise
 
 
-def get(vendor: str) -> type[Connector]:
+def get(vendor: str) -> type[VendorConnector]:
     _load_builtins()
     try:
         return _REGISTRY[vendor]
@@ -37,6 +37,6 @@ def get(vendor: str) -> type[Connector]:
         raise KeyError(f"No connector registered for vendor {vendor!r}; known: {', '.join(sorted(_REGISTRY))}") from None
 
 
-def all() -> dict[str, type[Connector]]:  # noqa: A001 - the conventions name it all()
+def all() -> dict[str, type[VendorConnector]]:  # noqa: A001 - the conventions name it all()
     _load_builtins()
     return dict(sorted(_REGISTRY.items()))

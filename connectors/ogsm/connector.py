@@ -141,14 +141,14 @@ class OgsmConnector(OgsmWrites):
 
     def _read_goals(self) -> Iterator[Page]:
         objectives = self._take("objectives")
-        yield from _pages("goals", _with_id(objectives), mapping.objective_to_goal, last=False)
+        yield from _pages("goals", _with_id(objectives), mapping.map_objective, last=False)
         parents = mapping.objective_ids_by_canvas(objectives)
         del objectives
         goals = self._take("goals")
-        yield from _pages("goals", _with_id(goals), lambda goal: mapping.goal_to_goal(goal, parents), last=True)
+        yield from _pages("goals", _with_id(goals), lambda goal: mapping.map_goal(goal, parents), last=True)
 
     def _read_actions(self) -> Iterator[Page]:
-        yield from _pages("work_items", _with_id(self._take("actions")), mapping.action_to_work_item, last=True)
+        yield from _pages("work_items", _with_id(self._take("actions")), mapping.map_action, last=True)
 
     def fetch_item(self, kind: str, external_id: str) -> Record:
         """Re-read one item (conflict detection before a write)."""
@@ -159,7 +159,7 @@ class OgsmConnector(OgsmWrites):
                 action = next((a for a in self.api.list_actions() if mapping.id_of(a.get("id")) == external_id), None)
             if action is None:
                 raise NotFound(f"OGSM action {external_id} does not exist", endpoint="GET /api/v2/actions.json", status=404)
-            return mapping.action_to_work_item(action)
+            return mapping.map_action(action)
         if kind == Kind.GOAL:
             for prefix, resource in ((mapping.OBJECTIVE_PREFIX, "objectives"), (mapping.GOAL_PREFIX, "goals")):
                 if external_id.startswith(prefix):
@@ -169,9 +169,9 @@ class OgsmConnector(OgsmWrites):
                     if item is None:
                         break
                     if resource == "objectives":
-                        return mapping.objective_to_goal(item)
+                        return mapping.map_objective(item)
                     parents = mapping.objective_ids_by_canvas(self.api.list_optional("objectives") or [])
-                    return mapping.goal_to_goal(item, parents)
+                    return mapping.map_goal(item, parents)
             raise NotFound(f"OGSM goal {external_id} does not exist", status=404)
         if kind == Kind.TEAM:
             for page in self._read_teams():

@@ -162,7 +162,7 @@ def is_archived(item: Mapping[str, Any]) -> bool:
     return item.get("archived") is True
 
 
-def action_to_work_item(action: Mapping[str, Any]) -> WorkItemRecord:
+def map_action(action: Mapping[str, Any]) -> WorkItemRecord:
     """One action, wherever it is shown: an action on several canvases is ONE work item with
     several team ids. Overdue and OGSM's "past its start date and not started" are computed by
     the dashboard at query time, from ``due_date``/``start_date`` and ``state`` (``icebox`` and
@@ -192,7 +192,7 @@ def action_to_work_item(action: Mapping[str, Any]) -> WorkItemRecord:
     )
 
 
-def objective_to_goal(objective: Mapping[str, Any]) -> GoalRecord:
+def map_objective(objective: Mapping[str, Any]) -> GoalRecord:
     objective_id = id_of(objective.get("id"))
     if objective_id is None:
         raise ValueError("an OGSM objective without an id cannot be stored")
@@ -210,7 +210,7 @@ def objective_to_goal(objective: Mapping[str, Any]) -> GoalRecord:
     )
 
 
-def goal_to_goal(goal: Mapping[str, Any], objective_by_canvas: Mapping[str, str] | None = None) -> GoalRecord:
+def map_goal(goal: Mapping[str, Any], objective_by_canvas: Mapping[str, str] | None = None) -> GoalRecord:
     """An OGSM goal (a measurable target of the canvas's objective). It hangs under the objective
     on its first canvas when the tenant offers objectives (``objective_by_canvas`` maps a canvas
     id to the prefixed objective id)."""

@@ -115,4 +115,4 @@ class OgsmWrites:
                 # A tenant that answers a delete without a body: the delete still happened.
                 return WorkItemRecord(external_id=fallback_id, work_kind=WorkItemKind.ACTION, title=f"Action {fallback_id}")
             raise PermanentError("OGSM accepted the write but did not answer with an action", endpoint=endpoint)
-        return mapping.action_to_work_item(body)
+        return mapping.map_action(body)

@@ -168,13 +168,13 @@ class OperatelyConnector(OperatelyWrites):
 
     def _teams(self) -> Iterator[Record]:
         links = self.links()
-        company = mapping.company_record(self.company(), links)
+        company = mapping.map_company(self.company(), links)
         yield company
         spaces, self._spaces = self._spaces, None
         spaces = spaces if spaces is not None else self._space_list()
         self._task_spaces = [str(space["id"]) for space in spaces]
         for space in spaces:
-            yield mapping.space_record(space, company.external_id, links)
+            yield mapping.map_space(space, company.external_id, links)
 
     def _space_list(self) -> list[dict[str, Any]]:
         return [s for s in self.api.query("spaces").get("spaces") or [] if isinstance(s, dict) and s.get("id")]
@@ -183,7 +183,7 @@ class OperatelyConnector(OperatelyWrites):
         links = self.links()
         for person in self.api.query("people").get("people") or []:
             if isinstance(person, dict) and person.get("id"):
-                yield mapping.person_record(person, links)
+                yield mapping.map_person(person, links)
 
     def _goal_list(self) -> list[dict[str, Any]]:
         body = self.api.query("goals", include_champion=True, include_space=True, include_last_check_in=True)
@@ -194,7 +194,7 @@ class OperatelyConnector(OperatelyWrites):
         targets: list[tuple[GoalRecord, list[dict[str, Any]]]] = []
         subjects = Subjects()
         for goal in self._goal_list():
-            record = mapping.goal_record(goal, links)
+            record = mapping.map_goal(goal, links)
             yield record
             subjects.add(goal)
             goal_targets = [t for t in goal.get("targets") or [] if isinstance(t, dict) and t.get("id")]
@@ -208,13 +208,13 @@ class OperatelyConnector(OperatelyWrites):
         if handoff is not None:
             for parent, targets in handoff:
                 for target in targets:
-                    yield mapping.target_record(target, parent)
+                    yield mapping.map_target(target, parent)
             return
         links = self.links()  # the goals stream was not read in this run (e.g. a resumed run)
         subjects = Subjects()
         for goal in self._goal_list():
             subjects.add(goal)
-            yield from mapping.target_records(goal, links)
+            yield from mapping.map_targets(goal, links)
         if self._goal_subjects is None:
             self._goal_subjects = subjects
 
@@ -236,12 +236,12 @@ class OperatelyConnector(OperatelyWrites):
         project_ids: list[str] = []
         subjects = Subjects()
         for project in projects:
-            record = work_mapping.project_record(project, links)
+            record = work_mapping.map_project(project, links)
             subjects.add(project)
             yield record
             for milestone in project.get("milestones") or []:
                 if isinstance(milestone, dict) and milestone.get("id"):
-                    yield work_mapping.milestone_record(milestone, record, links)
+                    yield work_mapping.map_milestone(milestone, record, links)
             # Every project's tasks are asked for: the kanban state lists only the tasks whose
             # status has a column, so a task with no status (or a removed one) is in none.
             project_ids.append(str(project["id"]))
@@ -251,13 +251,13 @@ class OperatelyConnector(OperatelyWrites):
         for project_id, tasks in self.api.http.map_concurrent(self._tasks_of, project_ids):
             parent = records.get(short_of(project_id) or "")
             for task in tasks:
-                yield work_mapping.task_record(task, parent, links)
+                yield work_mapping.map_task(task, parent, links)
         space_ids, self._task_spaces = self._task_spaces, None
         if space_ids is None:  # the teams stream was not read in this run
             space_ids = [str(space["id"]) for space in self._space_list()]
         for _, tasks in self.api.http.map_concurrent(self._space_tasks_of, space_ids):
             for task in tasks:
-                yield work_mapping.task_record(task, None, links)
+                yield work_mapping.map_task(task, None, links)
 
     def _tasks_of(self, project_id: str) -> tuple[str, list[dict[str, Any]]]:
         try:
@@ -294,10 +294,10 @@ class OperatelyConnector(OperatelyWrites):
     def _check_ins_of(self, goal_ids: list[str], project_ids: list[str]) -> Iterator[Record]:
         for goal_id, updates in self.api.http.map_concurrent(self._goal_check_ins, goal_ids):
             for update in updates:
-                yield from mapping.goal_check_in_records(update, short_of(goal_id) or goal_id)
+                yield from mapping.map_goal_check_ins(update, short_of(goal_id) or goal_id)
         for project_id, check_ins in self.api.http.map_concurrent(self._project_check_ins, project_ids):
             for check_in in check_ins:
-                yield mapping.project_check_in_record(check_in, short_of(project_id) or project_id)
+                yield mapping.map_project_check_in(check_in, short_of(project_id) or project_id)
 
     def _goal_check_ins(self, goal_id: str) -> tuple[str, list[dict[str, Any]]]:
         try:
@@ -320,10 +320,10 @@ class OperatelyConnector(OperatelyWrites):
         """Re-read one item (before a write, to detect conflicts)."""
         links = self.links()
         if kind == "goal":
-            return mapping.goal_record(self._goal(external_id), links)
+            return mapping.map_goal(self._goal(external_id), links)
         if kind == "key_result":
             for goal in self._goal_list():
-                for record in mapping.target_records(goal, links):
+                for record in mapping.map_targets(goal, links):
                     if record.external_id == external_id:
                         return record
             raise NotFound(
@@ -333,14 +333,14 @@ class OperatelyConnector(OperatelyWrites):
             body = self.api.query(
                 "project", id=external_id, include_milestones=True, include_champion=True, include_space=True, include_last_check_in=True
             )
-            return work_mapping.project_record(body.get("project") or {"id": external_id}, links)
+            return work_mapping.map_project(body.get("project") or {"id": external_id}, links)
         if kind in ("task", WorkItemKind.TASK):
             task = self._task(external_id)
             project = task.get("project") if isinstance(task.get("project"), dict) else None
-            parent = work_mapping.project_record(project, links) if project and project.get("id") else None
-            return work_mapping.task_record(task, parent, links)
+            parent = work_mapping.map_project(project, links) if project and project.get("id") else None
+            return work_mapping.map_task(task, parent, links)
         if kind in ("milestone", WorkItemKind.MILESTONE):
             milestone = self.api.query("milestone", id=external_id, include_project=True).get("milestone") or {}
-            project = work_mapping.project_record(milestone.get("project") or {"id": ""}, links)
-            return work_mapping.milestone_record(milestone, project, links)
+            project = work_mapping.map_project(milestone.get("project") or {"id": ""}, links)
+            return work_mapping.map_milestone(milestone, project, links)
         raise ValueError(f"fetch_item does not know kind {kind!r}")

@@ -142,7 +142,7 @@ def last_status(obj: Mapping[str, Any]) -> Any:
 # ---- teams and people ------------------------------------------------------------------------
 
 
-def company_record(company: Mapping[str, Any], links: Links) -> TeamRecord:
+def map_company(company: Mapping[str, Any], links: Links) -> TeamRecord:
     vendor_id = str(company.get("id") or "")
     return TeamRecord(
         external_id=short_of(vendor_id) or vendor_id,
@@ -152,7 +152,7 @@ def company_record(company: Mapping[str, Any], links: Links) -> TeamRecord:
     )
 
 
-def space_record(space: Mapping[str, Any], company_external_id: str | None, links: Links) -> TeamRecord:
+def map_space(space: Mapping[str, Any], company_external_id: str | None, links: Links) -> TeamRecord:
     vendor_id = str(space["id"])
     return TeamRecord(
         external_id=short_of(vendor_id) or vendor_id,
@@ -164,7 +164,7 @@ def space_record(space: Mapping[str, Any], company_external_id: str | None, link
     )
 
 
-def person_record(person: Mapping[str, Any], links: Links) -> PersonRecord:
+def map_person(person: Mapping[str, Any], links: Links) -> PersonRecord:
     vendor_id = str(person["id"])
     return PersonRecord(
         external_id=short_of(vendor_id) or vendor_id,
@@ -202,7 +202,7 @@ def goal_state(goal: Mapping[str, Any]) -> tuple[State, Outcome | None]:
     return resolve_state(state, archived=bool(goal.get("is_archived"))), outcome
 
 
-def goal_record(goal: Mapping[str, Any], links: Links) -> GoalRecord:
+def map_goal(goal: Mapping[str, Any], links: Links) -> GoalRecord:
     vendor_id = str(goal["id"])
     owners, owner_ids = person_of(goal.get("champion"))
     state, outcome = goal_state(goal)
@@ -233,7 +233,7 @@ def goal_record(goal: Mapping[str, Any], links: Links) -> GoalRecord:
     )
 
 
-def target_record(target: Mapping[str, Any], goal: GoalRecord) -> KeyResultRecord:
+def map_target(target: Mapping[str, Any], goal: GoalRecord) -> KeyResultRecord:
     """A target has no status of its own in Operately: its health is unknown (the goal's status
     is the goal's, and pages show it as such), its lifecycle and dates are the goal's."""
     start, to, value = number(target.get("from")), number(target.get("to")), number(target.get("value"))
@@ -261,17 +261,17 @@ def target_record(target: Mapping[str, Any], goal: GoalRecord) -> KeyResultRecor
     )
 
 
-def target_records(goal: Mapping[str, Any], links: Links) -> Iterator[KeyResultRecord]:
-    parent = goal_record(goal, links)
+def map_targets(goal: Mapping[str, Any], links: Links) -> Iterator[KeyResultRecord]:
+    parent = map_goal(goal, links)
     for target in goal.get("targets") or []:
         if isinstance(target, Mapping) and target.get("id"):
-            yield target_record(target, parent)
+            yield map_target(target, parent)
 
 
 # ---- check-ins -------------------------------------------------------------------------------
 
 
-def goal_check_in_records(update: Mapping[str, Any], goal_external_id: str) -> Iterator[CheckInRecord]:
+def map_goal_check_ins(update: Mapping[str, Any], goal_external_id: str) -> Iterator[CheckInRecord]:
     """The goal check-in, then one key-result check-in per target it reported (target ids in a
     check-in are raw UUIDs: ``short_of`` turns them into the targets' short ids)."""
     ident = short_of(str(update["id"])) or str(update["id"])
@@ -312,7 +312,7 @@ def goal_check_in_records(update: Mapping[str, Any], goal_external_id: str) -> I
         )
 
 
-def project_check_in_record(check_in: Mapping[str, Any], project_external_id: str) -> CheckInRecord:
+def map_project_check_in(check_in: Mapping[str, Any], project_external_id: str) -> CheckInRecord:
     ident = short_of(str(check_in["id"])) or str(check_in["id"])
     authors, author_ids = person_of(check_in.get("author"))
     return CheckInRecord(

@@ -48,7 +48,7 @@ def project_outcome(project: Mapping[str, Any], state: State) -> Outcome | None:
     return PROJECT_OUTCOME.get(str(project.get("success_status")))
 
 
-def project_record(project: Mapping[str, Any], links: Links) -> WorkItemRecord:
+def map_project(project: Mapping[str, Any], links: Links) -> WorkItemRecord:
     vendor_id = str(project["id"])
     owners, owner_ids = person_of(project.get("champion"))
     start, due = timeframe_dates(project.get("timeframe"))
@@ -80,7 +80,7 @@ def project_record(project: Mapping[str, Any], links: Links) -> WorkItemRecord:
     )
 
 
-def milestone_record(milestone: Mapping[str, Any], project: WorkItemRecord, links: Links) -> WorkItemRecord:
+def map_milestone(milestone: Mapping[str, Any], project: WorkItemRecord, links: Links) -> WorkItemRecord:
     vendor_id = str(milestone["id"])
     _, due = timeframe_dates(milestone.get("timeframe"))
     done = milestone.get("status") == "done"
@@ -113,7 +113,7 @@ def task_state(status: Any, closed_at: Any = None) -> tuple[State, Outcome | Non
     return (State.NOT_STARTED if status.get("value") == "pending" else State.ACTIVE), None
 
 
-def task_record(task: Mapping[str, Any], project: WorkItemRecord | None, links: Links) -> WorkItemRecord:
+def map_task(task: Mapping[str, Any], project: WorkItemRecord | None, links: Links) -> WorkItemRecord:
     """A project task (parent = its project) or a space task (``type`` "space": no parent, team
     = its space). ``closed_at`` (2026-08) stays in raw: a done task is never overdue."""
     vendor_id = str(task["id"])

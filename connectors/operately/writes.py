@@ -115,7 +115,7 @@ class OperatelyWrites:
     def goal_with_targets(self, goal_id: str) -> list[Record]:
         """The goal as the vendor now has it, plus its targets (key results), for the local copy."""
         goal = self.fetch_item("goal", goal_id)
-        return [goal, *mapping.target_records(goal.raw, self.links())]
+        return [goal, *mapping.map_targets(goal.raw, self.links())]
 
     def _goal(self, goal_id: str) -> dict[str, Any]:
         body = self.api.query(
@@ -193,7 +193,7 @@ class OperatelyWrites:
         elif end is not None:
             body["due_date"] = end
         update = self.api.mutate("post_goal_check_in", body).get("update") or {}
-        records = list(mapping.goal_check_in_records(update, short_of(goal_id) or goal_id)) if update.get("id") else []
+        records = list(mapping.map_goal_check_ins(update, short_of(goal_id) or goal_id)) if update.get("id") else []
         if not records:
             raise TransientError(
                 "Operately accepted the check-in but returned no update", endpoint=f"POST {self.api.name('post_goal_check_in')}"
@@ -208,7 +208,7 @@ class OperatelyWrites:
             raise TransientError(
                 "Operately accepted the check-in but returned none", endpoint=f"POST {self.api.name('post_project_check_in')}"
             )
-        return self._me_record(mapping.project_check_in_record(check_in, short_of(project_id) or project_id))
+        return self._me_record(mapping.map_project_check_in(check_in, short_of(project_id) or project_id))
 
     def update_target_value(self, goal_id: str, target_id: str, value: float) -> KeyResultRecord:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -216,7 +216,7 @@ class OperatelyWrites:
         self.api.mutate("update_target_value", {"goal_id": goal_id, "target_id": target_id, "value": float(value)})
         goal = self._goal(goal_id)  # the answer is {"success": true}: read the target back
         wanted = short_of(target_id)
-        for record in mapping.target_records(goal, self.links()):
+        for record in mapping.map_targets(goal, self.links()):
             if record.external_id == wanted:
                 return record
         raise NotFound(f"Target {target_id} is gone from goal {goal_id}", endpoint=f"GET {self.api.name('goal')}", status=404)
@@ -242,5 +242,5 @@ class OperatelyWrites:
         answer = self.api.mutate("update_task_status", body).get("task") or {}
         project: Any = answer.get("project") if isinstance(answer.get("project"), dict) else task.get("project")
         links = self.links()
-        parent = work_mapping.project_record(project, links) if isinstance(project, dict) and project.get("id") else None
-        return work_mapping.task_record(answer if answer.get("id") else task, parent, links)
+        parent = work_mapping.map_project(project, links) if isinstance(project, dict) and project.get("id") else None
+        return work_mapping.map_task(answer if answer.get("id") else task, parent, links)

@@ -1,8 +1,8 @@
 """Named, non-blocking locks that die with their holder.
 
-* Redis (when ``REDIS_URL`` is set): ``SET key value NX EX ttl`` with the holder's host, pid and
-  a random token as the value; released with a compare-and-delete script so a process never
-  releases a lock it lost. The expiry (``SYNC_LOCK_TTL``) is above the Celery hard time limit.
+* Redis (when ``REDIS_URL`` is set): redis-py's ``Lock`` (``SET key value NX PX ttl``) with the
+  holder's host, pid and a random token as the value; its release and reacquire compare the
+  value first, so a process never releases or extends a lock it lost. The expiry (``SYNC_LOCK_TTL``) is above the Celery hard time limit.
   A holder that died without releasing (SIGKILL) is detected either directly (same host, its
   pid is gone) or through the caller's ``is_abandoned`` check (e.g. a stopped heartbeat), and
   the lock is then taken over atomically.
@@ -30,9 +30,6 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-_RELEASE_SCRIPT = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
-"""
 # Take over only if the value is still the one we judged abandoned (no race with a new holder).
 _TAKE_OVER_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -117,32 +114,36 @@ def _redis_client() -> Any:
 
 
 def _acquire_redis(name: str, info: HolderInfo, ttl: int, is_abandoned: AbandonedCheck | None) -> HeldLock | None:
+    """redis-py's :class:`redis.lock.Lock` (``SET NX PX``, token-checked release and
+    reacquire in Lua) with the holder's JSON as its token; only the take-over of a dead
+    holder's lock is our own script."""
     client = _redis_client()
     key = f"okrhub:lock:{name}"
     value = info.dumps()
+    lock = client.lock(key, timeout=ttl, blocking=False, thread_local=False)
     took_over: HolderInfo | None = None
-    if not client.set(key, value, nx=True, ex=ttl):
+    if not lock.acquire(token=value):
         current_raw = client.get(key)
         holder = HolderInfo.loads(current_raw)
         if current_raw is None:  # expired between the two calls: try once more
-            if not client.set(key, value, nx=True, ex=ttl):
+            if not lock.acquire(token=value):
                 return None
         elif holder is not None and (holder.dead_on_this_host or (is_abandoned is not None and is_abandoned(holder))):
             if not client.eval(_TAKE_OVER_SCRIPT, 1, key, current_raw, value, ttl):
                 return None
+            lock.local.token = value.encode()  # as Lock.acquire stores it: release and reacquire check it
             took_over = holder
         else:
             return None
 
     def release() -> None:
-        with contextlib.suppress(Exception):  # an unreachable Redis must not hide the real error
-            client.eval(_RELEASE_SCRIPT, 1, key, value)
+        with contextlib.suppress(Exception):  # lost, or Redis unreachable: must not hide the real error
+            lock.release()
         client.close()
 
     def refresh() -> None:
-        with contextlib.suppress(Exception):
-            if client.get(key) == value.encode():
-                client.expire(key, ttl)
+        with contextlib.suppress(Exception):  # a lock we no longer own is not extended
+            lock.reacquire()
 
     return HeldLock(name, "redis", release, refresh, took_over)
 

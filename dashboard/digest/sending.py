@@ -51,7 +51,7 @@ class SendRefused(Exception):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SendOutcome:
     status: str  # the row's status after this call, or "claimed_elsewhere"
     delivery_id: int
 
@@ -161,13 +161,13 @@ def build_message(delivery: DigestDelivery, digest: compose.Digest, message_id: 
     return message
 
 
-def send_delivery(delivery_id: int) -> Outcome:
+def send_delivery(delivery_id: int) -> SendOutcome:
     """Claim, compose and send one delivery; see the module docstring. Raises :class:`SendRefused`
     after marking the row ``failed`` when the SMTP server refused or was unreachable."""
     message_id = make_msgid(domain=DNS_NAME)
     if not claim(delivery_id, message_id, timezone.now()):
         logger.info("digest delivery %s: not claimable (sent, being sent or final); nothing to do", delivery_id)
-        return Outcome("claimed_elsewhere", delivery_id)
+        return SendOutcome("claimed_elsewhere", delivery_id)
     delivery = DigestDelivery.objects.select_related("user").get(pk=delivery_id)
     try:
         zone = DigestSubscription.objects.filter(user_id=delivery.user_id).values_list("timezone", flat=True).first()
@@ -175,7 +175,7 @@ def send_delivery(delivery_id: int) -> Outcome:
         if digest.is_empty:
             _finish(delivery_id, Status.SKIPPED_EMPTY, last_error="", message_id="")
             logger.info("digest delivery %s: nothing to report; skipped", delivery_id)
-            return Outcome(Status.SKIPPED_EMPTY, delivery_id)
+            return SendOutcome(Status.SKIPPED_EMPTY, delivery_id)
         message = build_message(delivery, digest, delivery.message_id)
     except Exception as exc:  # a bug while composing: nothing left, so "failed", not "unknown"
         _finish(delivery_id, Status.FAILED, last_error=scrub_error(exc))
@@ -189,7 +189,7 @@ def send_delivery(delivery_id: int) -> Outcome:
         raise SendRefused(error) from None
     _finish(delivery_id, Status.SENT, sent_at=timezone.now(), last_error="")
     logger.info("digest delivery %s: sent as %s", delivery_id, delivery.message_id)
-    return Outcome(Status.SENT, delivery_id)
+    return SendOutcome(Status.SENT, delivery_id)
 
 
 def retry_delay(retries: int) -> int:

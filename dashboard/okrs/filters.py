@@ -37,7 +37,7 @@ MAX_TEXT = 200
 KEEP_PARAMS = ("sort", "view")
 
 
-class TeamRef(TypedDict):
+class ChosenTeam(TypedDict):
     """The team filter's team: ``Team.objects.values("id", "name", "path", "vendor")``."""
 
     id: int
@@ -88,7 +88,7 @@ class FilterSet:
         self.path = path
         self.errors: list[str] = []
         self.values: dict[str, Any] = {}
-        self.team: TeamRef | None = None
+        self.team: ChosenTeam | None = None
         for f in self.fields:
             self._parse(f, teams)
 
@@ -235,7 +235,7 @@ class GoalFilters(FilterSet):
     appliers = {
         "q": lambda fs, qs, v: qs.filter(title__icontains=v),
         "vendor": lambda fs, qs, v: qs.filter(vendor__in=v),
-        "team": lambda fs, qs, v: qs.filter(team__path__startswith=cast("TeamRef", fs.team)["path"]),  # set with the "team" value
+        "team": lambda fs, qs, v: qs.filter(team__path__startswith=cast("ChosenTeam", fs.team)["path"]),  # set with the "team" value
         "health": lambda fs, qs, v: qs.filter(health__in=v),
         "state": lambda fs, qs, v: qs.filter(state__in=v),
         "owner": lambda fs, qs, v: qs.filter(_owner_q(v)),
@@ -259,7 +259,7 @@ class TreeFilters(FilterSet):
     fields = (VENDOR, TEAM, HEALTH, OWNER, STALE)
     appliers = {
         "vendor": lambda fs, qs, v: qs.filter(vendor__in=v),
-        "team": lambda fs, qs, v: qs.filter(team__path__startswith=cast("TeamRef", fs.team)["path"]),  # set with the "team" value
+        "team": lambda fs, qs, v: qs.filter(team__path__startswith=cast("ChosenTeam", fs.team)["path"]),  # set with the "team" value
         "health": lambda fs, qs, v: qs.filter(health__in=v),
         "owner": lambda fs, qs, v: qs.filter(_owner_q(v)),
         "stale": lambda fs, qs, v: qs.filter(stale_q()),

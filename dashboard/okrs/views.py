@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
 
 from connectors.base import HEALTH_LABELS, STATE_LABELS
 from dashboard.core.http import AppRequest
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 ATTENTION_ON_OVERVIEW = 10
 SEARCH_LIMIT = 50
 WORST_FIRST = ("health_rank", "due_date", "title", "id")  # attention lists (and their rows, read by id)
-HTMX_STOP_POLLING = 286  # https://htmx.org/docs/#polling : this status cancels the poll
 
 
 def _run_ids(request: HttpRequest) -> list[int]:
@@ -97,8 +97,8 @@ def _sync_panel(request: AppRequest, runs: list[Any], *, error: str = "") -> Htt
     }
     response = render(request, "okrs/overview.html#sync-panel", context)
     if runs and finished:
-        response.status_code = HTMX_STOP_POLLING if request.htmx else 200
-        response["HX-Trigger"] = "syncFinished"
+        response.status_code = HTMX_STOP_POLLING if request.htmx else 200  # 286 cancels the poll
+        trigger_client_event(response, "syncFinished")
     return response
 
 

@@ -121,3 +121,19 @@ def test_the_dashboard_pages_import_no_vendor_package() -> None:
         if name.startswith("dashboard.okrs") and any(t.startswith(VENDOR_PACKAGES) for t in targets)
     }
     assert offenders == {}
+
+
+def test_no_two_classes_of_one_name() -> None:
+    """One name, one concept (issue #19): a class name is defined once across the dashboard and
+    the connectors. Left out: the sandboxes (they play the vendor, whose own names they keep)
+    and management commands (Django requires the name ``Command``)."""
+    defined: dict[str, list[str]] = {}
+    for name, path in modules().items():
+        if ".sandbox" in name or ".management.commands." in name:
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                defined.setdefault(node.name, []).append(name)
+    twice = {cls: where for cls, where in defined.items() if len(where) > 1}
+    assert len(defined) > 100
+    assert twice == {}

@@ -95,6 +95,29 @@ def test_redis_lock_is_exclusive_expires_and_is_taken_over_from_a_dead_holder(se
         client.close()
 
 
+def test_a_redis_lock_refreshes_its_expiry_and_never_touches_a_lock_it_lost(settings, redis_url):
+    import redis
+
+    settings.REDIS_URL = redis_url
+    name = f"sync-credential-lost-{time.time_ns()}"
+    key = f"okrhub:lock:{name}"
+    client = redis.Redis.from_url(redis_url)
+    try:
+        lock = locks.acquire(name, ttl=30)
+        assert lock is not None and lock.backend == "redis"
+        client.expire(key, 5)
+        lock.refresh()  # ours: the expiry goes back to the full ttl
+        assert 25 < client.ttl(key) <= 30
+        client.set(key, "someone else", ex=60)  # ours expired and another holder took it
+        lock.refresh()
+        assert 30 < client.ttl(key) <= 60  # not extended: not ours any more
+        lock.release()
+        assert client.get(key) == b"someone else"  # not released either
+    finally:
+        client.delete(key)
+        client.close()
+
+
 def test_an_unreachable_redis_falls_back_to_the_file_lock(settings, tmp_path):
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
     settings.SYNC_LOCK_DIR = tmp_path / "locks"

@@ -14,7 +14,7 @@ import httpx
 from django.conf import settings
 
 from connectors import registry
-from connectors.base import AuthError, Connector, TransientError
+from connectors.base import AuthError, TransientError, VendorConnector
 from connectors.http import make_client
 from dashboard.core import crypto
 from dashboard.core.logging import register_secret
@@ -37,7 +37,7 @@ def open_connector(
     timeout: float | httpx.Timeout | None = None,
     on_response: Callable[[httpx.Response], None] | None = None,
     **options: Any,
-) -> Iterator[Connector]:
+) -> Iterator[VendorConnector]:
     """Yield a ready connector for ``credential``; closes the client afterwards.
 
     An undecryptable secret marks the credential for re-entry and raises ``AuthError``: it never

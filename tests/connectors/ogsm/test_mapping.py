@@ -21,7 +21,7 @@ def fixture(name: str) -> Any:
 
 
 def test_the_published_action_maps_to_one_work_item_on_each_of_its_canvases() -> None:
-    record = mapping.action_to_work_item(fixture("action_on_two_canvases.json"))
+    record = mapping.map_action(fixture("action_on_two_canvases.json"))
     assert record.external_id == "123"
     assert record.work_kind == WorkItemKind.ACTION
     assert record.title == "Action title"
@@ -56,18 +56,18 @@ def test_the_published_action_maps_to_one_work_item_on_each_of_its_canvases() ->
 )
 def test_status_and_traffic_light_vocabulary(action_id: str, state: State, health: Health, vendor_status: str) -> None:
     actions = {str(a["id"]): a for a in fixture("action_statuses_and_lights.json")}
-    record = mapping.action_to_work_item(actions[action_id])
+    record = mapping.map_action(actions[action_id])
     assert (record.state, record.health, record.vendor_status) == (state, health, vendor_status)
 
 
 def test_progress_is_taken_as_given() -> None:
-    progress = {a["id"]: mapping.action_to_work_item(a).progress for a in fixture("action_statuses_and_lights.json")}
+    progress = {a["id"]: mapping.map_action(a).progress for a in fixture("action_statuses_and_lights.json")}
     assert progress == {1: 0.0, 2: 0.0, 3: 35.0, 4: 100.0, 5: 10.0, 6: 70.0, 7: 80.0, 8: 20.0}
 
 
 def test_malicious_description_is_sanitised_and_raw_html_only_in_raw() -> None:
     action = fixture("action_malicious_html.json")
-    record = mapping.action_to_work_item(action)
+    record = mapping.map_action(action)
     html = record.description.lower()
     for dangerous in (
         "<script",
@@ -101,7 +101,7 @@ def test_sanitiser_handles_empty_and_non_text() -> None:
 
 
 def test_a_degraded_action_degrades_fields_not_the_record() -> None:
-    record = mapping.action_to_work_item(fixture("action_degraded_fields.json"))
+    record = mapping.map_action(fixture("action_degraded_fields.json"))
     assert record.external_id == "4711"
     assert record.title == "Action 4711"  # blank title: a readable fallback
     assert record.vendor_status == "doing"  # a bare string status is tolerated
@@ -119,14 +119,14 @@ def test_a_degraded_action_degrades_fields_not_the_record() -> None:
 
 def test_an_action_without_id_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="without an id"):
-        mapping.action_to_work_item({"title": "x"})
+        mapping.map_action({"title": "x"})
 
 
 def test_objectives_and_goals_are_prefixed_and_linked() -> None:
     data = fixture("objectives_and_goals.json")
-    objectives = [mapping.objective_to_goal(o) for o in data["objectives"]]
+    objectives = [mapping.map_objective(o) for o in data["objectives"]]
     parents = mapping.objective_ids_by_canvas(data["objectives"])
-    goals = [mapping.goal_to_goal(g, parents) for g in data["goals"]]
+    goals = [mapping.map_goal(g, parents) for g in data["goals"]]
     assert [o.external_id for o in objectives] == ["objective-1", "objective-2"]
     assert [g.external_id for g in goals] == ["goal-1", "goal-2"]  # same vendor ids, no collision
     live, archived = objectives

@@ -57,14 +57,14 @@ def test_health_vocabulary(status: str, last: str | None, expected: Health) -> N
 
 def test_decreasing_target_goal() -> None:
     goal = fixture("goal_decreasing_target_caution")
-    record = mapping.goal_record(goal, LINKS)
+    record = mapping.map_goal(goal, LINKS)
     assert record.health is Health.NEEDS_ATTENTION and record.vendor_status == "caution"
     assert record.progress == pytest.approx(goal["progress_percentage"])
     assert record.external_id == goal["id"].rsplit("-", 1)[1]
     assert record.url == f"https://app.operately.com/acme-rocket-works-0baa/goals/{goal['id']}"
     assert record.due_date == date.fromisoformat(goal["timeframe"]["contextual_end_date"]["date"])
     assert record.owners == [goal["champion"]["full_name"]]
-    bugs = next(kr for kr in mapping.target_records(goal, LINKS) if kr.title == "Open bugs")
+    bugs = next(kr for kr in mapping.map_targets(goal, LINKS) if kr.title == "Open bugs")
     expected = (bugs.current - 120.0) / (20.0 - 120.0) * 100  # type: ignore[operator]
     assert bugs.start == 120.0 and bugs.target == 20.0 and bugs.progress == pytest.approx(expected)
     assert 0 < bugs.progress < 100  # type: ignore[operator]
@@ -72,56 +72,56 @@ def test_decreasing_target_goal() -> None:
 
 
 def test_from_equals_to_gives_zero_progress() -> None:
-    krs = list(mapping.target_records(fixture("goal_from_equals_to"), LINKS))
+    krs = list(mapping.map_targets(fixture("goal_from_equals_to"), LINKS))
     flat = next(kr for kr in krs if kr.start == kr.target)
     assert flat.progress == 0.0
 
 
 def test_checklist_goal_description_lists_checks() -> None:
     goal = fixture("goal_checklist_only")
-    record = mapping.goal_record(goal, LINKS)
+    record = mapping.map_goal(goal, LINKS)
     assert "<strong>Checklist</strong>" in record.description
     assert "☑ Step 1" in record.description and "☐ Step 2" in record.description
-    assert list(mapping.target_records(goal, LINKS)) == []
+    assert list(mapping.map_targets(goal, LINKS)) == []
 
 
 def test_outdated_goal_is_stale_and_takes_last_check_in_health() -> None:
     goal = fixture("goal_outdated")
-    record = mapping.goal_record(goal, LINKS)
+    record = mapping.map_goal(goal, LINKS)
     assert record.is_stale is True and record.vendor_status == "outdated"
     assert record.health is mapping.HEALTH[goal["last_check_in"]["status"]]
 
 
 def test_closed_goal_is_done_with_outcome() -> None:
-    record = mapping.goal_record(fixture("goal_closed_missed"), LINKS)
+    record = mapping.map_goal(fixture("goal_closed_missed"), LINKS)
     assert record.state is State.DONE and record.outcome is Outcome.MISSED
 
 
 def test_archived_goal() -> None:
-    assert mapping.goal_record(fixture("goal_archived"), LINKS).state is State.ARCHIVED
+    assert mapping.map_goal(fixture("goal_archived"), LINKS).state is State.ARCHIVED
 
 
 def test_projects_state_and_progress() -> None:
     active = fixture("project_active_with_milestones")
-    record = work_mapping.project_record(active, LINKS)
+    record = work_mapping.map_project(active, LINKS)
     done = sum(1 for m in active["milestones"] if m["status"] == "done")
     assert record.progress == pytest.approx(done / len(active["milestones"]) * 100)
     assert record.state is State.ACTIVE and record.work_kind is WorkItemKind.PROJECT
     assert active["success_status"] == "nil"  # the serializer quirk on open projects
-    assert work_mapping.project_record(fixture("project_paused"), LINKS).state is State.PAUSED
-    closed = work_mapping.project_record(fixture("project_closed"), LINKS)
+    assert work_mapping.map_project(fixture("project_paused"), LINKS).state is State.PAUSED
+    closed = work_mapping.map_project(fixture("project_closed"), LINKS)
     assert closed.state is State.DONE and closed.vendor_status in ("achieved", "missed")
-    assert work_mapping.project_record({**active, "milestones": []}, LINKS).progress == 0.0
-    milestones = [work_mapping.milestone_record(m, record, LINKS) for m in active["milestones"]]
+    assert work_mapping.map_project({**active, "milestones": []}, LINKS).progress == 0.0
+    milestones = [work_mapping.map_milestone(m, record, LINKS) for m in active["milestones"]]
     assert {m.parent_external_id for m in milestones} == {record.external_id}
     assert {m.state for m in milestones} <= {State.DONE, State.ACTIVE}
 
 
 def test_tasks_have_no_progress_and_map_status() -> None:
     tasks = fixture("tasks_of_project")
-    project = work_mapping.project_record(fixture("project_active_with_milestones"), LINKS)
+    project = work_mapping.map_project(fixture("project_active_with_milestones"), LINKS)
     for task in tasks:
-        record = work_mapping.task_record(task, project, LINKS)
+        record = work_mapping.map_task(task, project, LINKS)
         assert record.progress is None and record.work_kind is WorkItemKind.TASK
         assert record.parent_external_id == project.external_id
         assert record.state is (
@@ -131,7 +131,7 @@ def test_tasks_have_no_progress_and_map_status() -> None:
 
 def test_goal_check_ins_map_raw_uuid_target_ids_to_short_ids() -> None:
     updates = fixture("goal_check_ins")
-    records = list(mapping.goal_check_in_records(updates[0], "GOAL"))
+    records = list(mapping.map_goal_check_ins(updates[0], "GOAL"))
     head, targets = records[0], records[1:]
     assert head.subject_kind is Kind.GOAL and head.subject_external_id == "GOAL"
     assert "<script>" in head.comment  # plain text: the template escapes it
@@ -163,7 +163,7 @@ def test_rich_text_xss_is_inert_and_mentions_are_names() -> None:
     assert "<ul><li><p>first point</p></li></ul>" in html
     text = richtext.to_text(goal["description"])
     assert "Owner: Ada Lovelace" in text and "first point" in text
-    record = mapping.goal_record(goal, LINKS)
+    record = mapping.map_goal(goal, LINKS)
     assert record.title == goal["name"]  # titles stay plain strings; templates escape them
     assert "<script" not in record.description
 
@@ -208,4 +208,4 @@ def test_unpublished_check_ins_and_published_at() -> None:
         "2026-08-01T10:00:00Z"
     )
     goal = {"id": "g-G", "name": "G", "status": "on_track", "last_check_in": {"id": "d", "state": "draft", "status": "off_track"}}
-    assert mapping.goal_record(goal, LINKS).last_check_in_at is None
+    assert mapping.map_goal(goal, LINKS).last_check_in_at is None
