@@ -9,7 +9,10 @@ request). The trivial signed-in page (the password form) is measured in the same
 interleaved with the others.
 
 Targets: at most 15 queries and the same count at both sizes, for every page, partial and export;
-median at most 4x the trivial page's, for pages and partials at the target size (``large``).
+for pages and partials at the target size (``large``), against the trivial page's median: the
+median with the page-data cache warm within 2x, and the median of cold requests (that cache
+emptied before each, as after a sync; the process and its templates stay warm) within 4x
+(issue #20; issue #8 asked 4x warm).
 CSV exports stream every matching row, so their time grows with the data by design: reported,
 not gated on time.
 """
@@ -24,7 +27,9 @@ from bench.common import Section, median, percentile
 from bench.orgs import TARGET_SIZE, page_org, smaller
 
 QUERY_LIMIT = 15
-RATIO_LIMIT = 4.0
+WARM_RATIO_LIMIT = 2.0  # issue #20: warm within 2x of the trivial page
+COLD_RATIO_LIMIT = 4.0  # issue #20: the first view after a sync within 4x
+COLD_RUNS = 5  # cold requests per page (each after emptying the cache); their median is reported
 TRIVIAL = "/accounts/password/"
 WARMUP = 2
 
@@ -77,8 +82,10 @@ class Timing:
     p95_ms: float
     export: bool
     sql_ms: float = 0.0  # median time spent in the database per request (the rest is Python: view + template)
-    cold_ms: float = 0.0  # the first request with the page-data cache empty (dashboard/okrs/cache.py)
+    cold_ms: float = 0.0  # median of COLD_RUNS requests, each with the page-data cache emptied first
     cold_queries: int = 0
+    cold_min_ms: float = 0.0
+    cold_max_ms: float = 0.0
 
 
 def _request(client: Any, path: str, htmx: bool) -> tuple[int, float]:
@@ -125,19 +132,19 @@ def timed_queries(client: Any, path: str, htmx: bool) -> tuple[int, int, float]:
 
 def measure_all(client: Any, cases: list[tuple[str, str, bool, bool]], runs: int) -> list[Timing]:
     """Warm up, count queries, then time the cases round-robin (run 1 of every page, run 2, ...),
-    so drift on a shared machine touches every page alike, the trivial one included."""
+    so drift on a shared machine touches every page alike, the trivial one included; then the
+    cold requests, round-robin too, each right after emptying the page-data cache."""
     from django.core.cache import cache
+    from django.db import connection
 
     counted = []
-    cold: list[tuple[int, float]] = []
+    cold_counts: list[int] = []
     for _name, path, htmx, _export in cases:
         cache.clear()  # the page's first request after a sync (or after the cache expired)
-        _status, cold_queries, cold_ms = timed_queries(client, path, htmx)
-        cold.append((cold_queries, cold_ms))
+        cold_counts.append(timed_queries(client, path, htmx)[1])
         for _ in range(WARMUP):
             _request(client, path, htmx)
         counted.append(count_queries(client, path, htmx))
-    from django.db import connection
 
     samples: list[list[float]] = [[] for _ in cases]
     sql: list[list[float]] = [[] for _ in cases]
@@ -147,10 +154,28 @@ def measure_all(client: Any, cases: list[tuple[str, str, bool, bool]], runs: int
             with connection.execute_wrapper(timer):
                 samples[index].append(_request(client, path, htmx)[1])
             sql[index].append(timer.seconds * 1000)
+    cold: list[list[float]] = [[] for _ in cases]
+    for _ in range(COLD_RUNS):
+        for index, (_name, path, htmx, _export) in enumerate(cases):
+            cache.clear()
+            cold[index].append(_request(client, path, htmx)[1])
     return [
-        Timing(name, path, status, queries, median(times), percentile(times, 95), export, median(sql_times), cold_ms, cold_queries)
-        for (name, path, htmx, export), (status, queries), times, sql_times, (cold_queries, cold_ms) in zip(
-            cases, counted, samples, sql, cold, strict=True
+        Timing(
+            name,
+            path,
+            status,
+            queries,
+            median(times),
+            percentile(times, 95),
+            export,
+            median(sql_times),
+            median(cold_times),
+            cold_queries,
+            min(cold_times),
+            max(cold_times),
+        )
+        for (name, path, _htmx, export), (status, queries), times, sql_times, cold_times, cold_queries in zip(
+            cases, counted, samples, sql, cold, cold_counts, strict=True
         )
     ]
 
@@ -206,7 +231,19 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
     big_size = size if size != "tiny" else "small"
     section = Section(
         title="Pages (issue #8): server time and SQL queries of each page and partial at two sizes",
-        headers=["page", "size", "status", "queries", "median ms", "p95 ms", "x trivial", "of which SQL ms", "cold ms", "cold queries"],
+        headers=[
+            "page",
+            "size",
+            "status",
+            "queries",
+            "median ms",
+            "p95 ms",
+            "x trivial",
+            "of which SQL ms",
+            "cold ms (min-max)",
+            "cold x trivial",
+            "cold queries",
+        ],
     )
     results: dict[str, tuple[str, Timing, list[Timing]]] = {}
     for each in (small_size, big_size):
@@ -226,12 +263,14 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
                 f"{trivial.p95_ms:.1f}",
                 "1.00x",
                 f"{trivial.sql_ms:.1f}",
-                f"{trivial.cold_ms:.1f}",
+                f"{trivial.cold_ms:.1f} ({trivial.cold_min_ms:.1f}-{trivial.cold_max_ms:.1f})",
+                f"{trivial.cold_ms / trivial.median_ms:.2f}x" if trivial.median_ms else "-",
                 str(trivial.cold_queries),
             ]
         )
         for t in timings:
             ratio = t.median_ms / trivial.median_ms if trivial.median_ms else float("inf")
+            cold_ratio = t.cold_ms / trivial.median_ms if trivial.median_ms else float("inf")
             section.rows.append(
                 [
                     f"{t.name} ({t.path})",
@@ -242,7 +281,8 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
                     f"{t.p95_ms:.1f}",
                     f"{ratio:.2f}x",
                     f"{t.sql_ms:.1f}",
-                    f"{t.cold_ms:.1f}",
+                    f"{t.cold_ms:.1f} ({t.cold_min_ms:.1f}-{t.cold_max_ms:.1f})",
+                    f"{cold_ratio:.2f}x",
                     str(t.cold_queries),
                 ]
             )
@@ -260,6 +300,9 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
                     "export": t.export,
                     "trivial_median_ms": trivial.median_ms,
                     "cold_ms": t.cold_ms,
+                    "cold_min_ms": t.cold_min_ms,
+                    "cold_max_ms": t.cold_max_ms,
+                    "cold_ratio": cold_ratio,
                     "cold_queries": t.cold_queries,
                 }
             )
@@ -272,8 +315,10 @@ def run(size: str, runs: int, only: list[str] | None = None) -> Section:
         "Dashboard pages keep their data-derived parts (counts, roll-ups, sorted ids) in a cache keyed by the user, "
         "the data version of each credential they see (bumped by every sync, write-back, disconnect or sharing change), "
         "the page's parameters and a one-minute clock bucket (dashboard/okrs/cache.py). The timed medians are requests "
-        "with that cache warm, as for anyone reopening a page between syncs; 'cold ms' / 'cold queries' are the first "
-        "request after the cache was emptied (after a sync), which the query bound is also checked on."
+        "with that cache warm, as for anyone reopening a page between syncs; 'cold ms' is the median (min-max) of "
+        f"{COLD_RUNS} requests each made right after emptying that cache (the first view after a sync), round-robin "
+        "over the pages, the process and its templates warm; 'cold x trivial' is that against the trivial page's warm "
+        "median; 'cold queries' counts the first of them, which the query bound is also checked on."
     )
     section.notes.append(
         "CSV exports stream every matching row: their time grows with the data by design, so only their query count is gated."
@@ -309,14 +354,20 @@ def _checks(section: Section, results: dict[str, tuple[str, Timing, list[Timing]
         if t.export:
             continue
         ratio = t.median_ms / trivial.median_ms if trivial.median_ms else float("inf")
-        measured = f"{t.median_ms:.1f} ms = {ratio:.2f}x trivial ({trivial.median_ms:.1f} ms)"
+        cold_ratio = t.cold_ms / trivial.median_ms if trivial.median_ms else float("inf")
+        warm = f"{t.median_ms:.1f} ms = {ratio:.2f}x trivial ({trivial.median_ms:.1f} ms)"
+        cold = f"{t.cold_ms:.1f} ms ({t.cold_min_ms:.1f}-{t.cold_max_ms:.1f}) = {cold_ratio:.2f}x trivial"
         if big_size == TARGET_SIZE:
             section.check(
-                "#8",
-                f"{t.name}: median within {RATIO_LIMIT:g}x of the trivial page",
-                measured,
-                f"<= {RATIO_LIMIT:g}x",
-                ratio <= RATIO_LIMIT,
-            )
-        elif ratio > RATIO_LIMIT:
-            section.notes.append(f"{t.name} ({big_size}): {measured}, above {RATIO_LIMIT:g}x (gated only at size {TARGET_SIZE})")
+                "#20", f"{t.name}: warm median within {WARM_RATIO_LIMIT:g}x of the trivial page", warm, f"<= {WARM_RATIO_LIMIT:g}x",
+                ratio <= WARM_RATIO_LIMIT,
+            )  # fmt: skip
+            section.check(
+                "#20", f"{t.name}: cold median within {COLD_RATIO_LIMIT:g}x of the trivial page", cold, f"<= {COLD_RATIO_LIMIT:g}x",
+                cold_ratio <= COLD_RATIO_LIMIT,
+            )  # fmt: skip
+        else:
+            if ratio > WARM_RATIO_LIMIT:
+                section.notes.append(f"{t.name} ({big_size}): warm {warm}, above {WARM_RATIO_LIMIT:g}x (gated only at size {TARGET_SIZE})")
+            if cold_ratio > COLD_RATIO_LIMIT:
+                section.notes.append(f"{t.name} ({big_size}): cold {cold}, above {COLD_RATIO_LIMIT:g}x (gated only at size {TARGET_SIZE})")

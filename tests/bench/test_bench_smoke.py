@@ -84,6 +84,9 @@ def test_pages_benchmark_counts_queries_at_two_sizes(bench_env: dict[str, str], 
         assert row["trivial_median_ms"] > 0
         # the first request with an empty page-data cache is measured too, and runs the scans the warm ones skip
         assert row["cold_ms"] > 0 and row["cold_queries"] >= row["queries"]
+        # cold is a median of several requests, each after emptying the cache, with its spread
+        assert 0 < row["cold_min_ms"] <= row["cold_ms"] <= row["cold_max_ms"]
+        assert row["cold_ratio"] == row["cold_ms"] / row["trivial_median_ms"]
     assert any(c["name"] == "overview: same query count at both sizes (warm / cold cache)" for c in section["checks"])
     assert any(c["name"] == "overview: at most 15 queries (warm / cold cache)" for c in section["checks"])
 
