@@ -1,4 +1,4 @@
-"""``python -m bench all|sync|pages|load|workers [--size ...] [--vendor ...] [--runs N] [--quick]``, or
+"""``python -m bench all|sync|pages|load|workers|growth [--size ...] [--vendor ...] [--runs N] [--quick]``, or
 ``python -m bench --quick`` (also ``python -m bench quick``): the CI gate on sync ratios.
 
 Exit status: 0 when every target was met, 1 when a target was missed, 2 when the benchmark
@@ -28,7 +28,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "benchmark",
         nargs="?",
-        choices=["all", "sync", "pages", "load", "workers", "quick"],
+        choices=["all", "sync", "pages", "load", "workers", "growth", "quick"],
         help="omitted with --quick: the quick ratio gate",
     )
     parser.add_argument("--size", default="large", choices=SIZES, help="org size (default large: the issues' target orgs)")
@@ -52,13 +52,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=3, help="workers: Celery worker processes of the many-workers run (default 3)")
     parser.add_argument("--credentials", type=int, default=30, help="workers: credentials synced at once (default 30)")
+    parser.add_argument("--factors", default="1,3,10", help="growth: data sizes as multiples of 2,000 goals (default 1,3,10)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where JSON results and the chart go (default bench/results)")
     parser.add_argument("--profile", action="store_true", help="sync: cProfile each sync worker (files under the results dir)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.benchmark is None:
         if not args.quick:
-            parser.error("name a benchmark (all, sync, pages, load, workers) or pass --quick")
+            parser.error("name a benchmark (all, sync, pages, load, workers, growth) or pass --quick")
         args.benchmark = "quick"
     if args.benchmark == "quick":
         args.quick, args.no_docs = True, True  # the gate never rewrites docs/benchmarks.md
@@ -71,6 +72,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             if vendor not in vendors:
                 vendors.append(vendor)
     args.vendors = vendors
+    try:
+        args.growth_factors = [float(f) for f in args.factors.split(",") if f.strip()]
+    except ValueError:
+        parser.error(f"--factors takes numbers separated by commas, got {args.factors!r}")
+    if not args.growth_factors or any(f <= 0 for f in args.growth_factors):
+        parser.error("--factors must be positive numbers")
     if args.runs is not None and args.runs < 3:
         parser.error("--runs must be at least 3 (median and p95 need a few samples)")
     if args.clients < 1:
@@ -111,6 +118,10 @@ def run_benchmark(name: str, args: argparse.Namespace, url: str) -> Section:
         from bench import pages
 
         return pages.run(args.size, runs=args.runs or (5 if args.quick else 12), only=args.page)
+    if name == "growth":
+        from bench import growth
+
+        return growth.run(url, args.growth_factors, runs=args.runs or 3, page_runs=5 if args.quick else 12, results_dir=args.results_dir)
     if name == "workers":
         from bench import workers
 
@@ -141,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         missed = 0
         for name in names:
             started = time.perf_counter()
-            print(f"\n>> {name} benchmark (size {size}) ...", flush=True)
+            what = f"sizes {args.factors}x" if name == "growth" else f"size {size}"
+            print(f"\n>> {name} benchmark ({what}) ...", flush=True)
             section = run_benchmark(name, args, url)
             payload: dict[str, Any] = {
                 "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
