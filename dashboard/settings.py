@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dashboard.accounts",
     "dashboard.integrations",
     "dashboard.okrs",
+    "dashboard.writeback",  # changes sent to vendors, and their audit log (issues #10, #19)
     "dashboard.alignment",  # cross-vendor links OKR Hub stores itself (issue #18)
     "dashboard.people",  # one person across vendors (issue #18)
     "dashboard.audit",

@@ -18,7 +18,7 @@ urlpatterns = [
     path("digest/", include("dashboard.digest.urls")),  # the weekly digest: settings and preview (issue #18)
     path("", include("dashboard.integrations.urls")),  # /connections/, /connectors/ (issue #7), sync (issue #6)
     path("", include("dashboard.audit.urls")),  # the audit trail for admins (issue #21)
-    path("", include("dashboard.okrs.write_urls")),  # write-back forms and the audit log (issue #10)
+    path("", include("dashboard.writeback.urls")),  # write-back forms and the audit log (issue #10)
     path("", include("dashboard.alignment.urls")),  # cross-vendor alignment (issue #18)
     path("healthz", healthz, name="healthz"),
     path("", include("dashboard.people.urls")),  # one person across vendors (issue #18)

@@ -20,7 +20,7 @@ from dashboard.okrs import selectors
 from dashboard.okrs.models import Goal
 from dashboard.okrs.views_common import page_context, render_region
 from dashboard.okrs.views_goals import goal_detail_context
-from dashboard.okrs.write_flow import is_htmx
+from dashboard.writeback.flow import is_htmx
 
 
 def _goal(request: AppRequest, goal_id: int) -> Goal:

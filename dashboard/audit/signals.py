@@ -227,8 +227,8 @@ def _alignment_deleted(sender: Any, instance: Any, **_: Any) -> None:
 
 
 def connect() -> None:
-    from dashboard.integrations.audit import AuditLog
     from dashboard.integrations.models import Connector, Credential
+    from dashboard.writeback.models import AuditLog
 
     pre_save.connect(_remember_old(CONNECTOR_FIELDS), sender=Connector, weak=False, dispatch_uid="audit-connector-old")
     post_save.connect(_connector_saved, sender=Connector, dispatch_uid="audit-connector-saved")

@@ -226,6 +226,3 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return f"cursor {self.stream} of credential {self.credential_id}"
-
-
-from dashboard.integrations.audit import AuditLog  # noqa: E402, F401 - the write-back audit log (issue #10)

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.audit.models import AuditEvent
-from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Connector, Credential
+from dashboard.writeback.models import AuditLog
 from tests.factories import AdminFactory, ConnectorFactory, CredentialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

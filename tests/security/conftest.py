@@ -14,9 +14,9 @@ from django.test import Client
 
 from dashboard.accounts.tokens import create_token
 from dashboard.alignment.models import Alignment, AlignmentSuggestion
-from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Credential, SyncRun
 from dashboard.people.models import Identity, IdentityMember, NameMatchProposal, name_key
+from dashboard.writeback.models import AuditLog
 from tests.factories import (
     ConnectorFactory,
     CredentialFactory,

@@ -184,9 +184,9 @@ def test_a_write_back_is_pinned_too(production_hosts, fake_dns, monkeypatch):
     """Write-backs carry the user's secret as well: the same rebinding between the checks and
     the connection is refused at connect time, nothing reaches the internal port, and the
     audit log records the refusal."""
-    from dashboard.integrations.models import AuditLog
     from dashboard.integrations.services import connectors as connector_services
-    from dashboard.integrations.services.writes import ItemRef, WriteFailed, WriteSpec, perform, write_access
+    from dashboard.writeback.models import AuditLog
+    from dashboard.writeback.services import ItemRef, WriteFailed, WriteSpec, perform, write_access
 
     canary = TcpCanary()
     try:

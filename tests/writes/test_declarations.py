@@ -14,7 +14,7 @@ from connectors.base import AccountInfo, FieldType, Precondition, WriteOperation
 from connectors.http import RetryPolicy, make_client
 from connectors.sandbox_kit import RunningServer, Sandbox
 from dashboard.okrs.models import KeyResult, Team
-from dashboard.okrs.write_forms import ActionForm, declared, form_class
+from dashboard.writeback.forms import ActionForm, declared, form_class
 from tests.factories import UserFactory
 from tests.writes.conftest import client_for
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from dashboard.integrations.audit import AuditLog
 from dashboard.okrs.models import Team
+from dashboard.writeback.models import AuditLog
 from tests.factories import UserFactory
 from tests.writes.conftest import client_for, version_of
 from tests.writes.test_ogsm_writes import HTMX

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dashboard.integrations.audit import AuditLog
 from dashboard.okrs.models import ProgressSnapshot, WorkItem
+from dashboard.writeback.models import AuditLog
 from tests.factories import UserFactory
 from tests.writes.conftest import Vendor, client_for, version_of
 

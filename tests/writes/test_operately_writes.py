@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.integrations.audit import AuditLog
 from dashboard.okrs.models import CheckIn, Goal, ProgressSnapshot, WorkItem
+from dashboard.writeback.models import AuditLog
 from tests.factories import UserFactory
 from tests.writes.conftest import client_for
 from tests.writes.test_ogsm_writes import HTMX, field_block, open_form

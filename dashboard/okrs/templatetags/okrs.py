@@ -22,17 +22,8 @@ from connectors.base import HEALTH_LABELS, OUTCOME_LABELS, STATE_LABELS
 from dashboard.okrs import svg
 from dashboard.okrs.filters import KIND_LABELS, VENDOR_LABELS
 from dashboard.okrs.pace import Pace, pace_of
-from dashboard.okrs.write_forms import offers as _offers
 
 register = template.Library()
-
-
-@register.filter
-def offers(item: Any, operation: str) -> bool:
-    """``{% if w|offers:"update_action" %}``: the item's vendor declares that write on its kind."""
-    kind = getattr(item, "kind", "") or getattr(getattr(item, "_meta", None), "model_name", "")
-    kind = {"keyresult": "key_result"}.get(kind, kind)
-    return _offers(str(getattr(item, "vendor", "")), str(kind), operation)
 
 
 # Lists render these per row (hundreds per page): the few distinct outputs are built once.

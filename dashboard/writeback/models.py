@@ -1,6 +1,8 @@
 """The write-back audit log (issue #10): one row per write attempt made from the dashboard.
 
-Kept apart from the sync models because it answers a different question ("who changed what at
+It lives in the write-back app (issue #19); its table keeps the name it had when it was part of
+``integrations`` (``integrations_auditlog``), so moving it changed no data. Kept apart from the
+sync models because it answers a different question ("who changed what at
 the vendor, and what did the vendor say"). ``sent`` holds the fields we sent, never secrets;
 ``vendor_summary`` is the vendor's answer in one scrubbed line.
 """
@@ -36,9 +38,9 @@ class AuditLog(models.Model):
     vendor_summary = models.TextField(blank=True, default="")
 
     class Meta:
-        app_label = "integrations"
+        db_table = "integrations_auditlog"  # the table of integrations.AuditLog, moved without copying
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["connector", "-created_at"])]
+        indexes = [models.Index(fields=["connector", "-created_at"], name="integration_connect_896688_idx")]
 
     def __str__(self) -> str:
         return f"{self.username} {self.operation} {self.vendor}:{self.item_external_id} {self.outcome}"

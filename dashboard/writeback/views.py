@@ -1,7 +1,7 @@
 """Write-back pages (issue #10): actions (create, edit, delete), goal and project check-ins,
 target values, task status, team memberships, and the audit log for admins. Which vendor offers
 which page follows the connectors' declared write operations (issue #19). Each view finds the item among what the user may
-see (404 otherwise), describes its form as a ``WritePage`` and lets ``write_flow`` run it."""
+see (404 otherwise), describes its form as a ``WritePage`` and lets ``flow`` run it."""
 
 from __future__ import annotations
 
@@ -20,14 +20,13 @@ from connectors.registry import VENDOR_CHOICES
 from dashboard.accounts.roles import admin_required
 from dashboard.core.http import AppRequest
 from dashboard.core.logging import scrub_text
-from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Connector
-from dashboard.integrations.services import writes
-from dashboard.integrations.services import writes_ops as ops
 from dashboard.okrs import selectors
 from dashboard.okrs.views_common import render_region
-from dashboard.okrs.write_flow import REGION, WritePage, handle, is_htmx, render_page
-from dashboard.okrs.write_forms import (
+from dashboard.writeback import operations as ops
+from dashboard.writeback import services as writes
+from dashboard.writeback.flow import REGION, WritePage, handle, is_htmx, render_page
+from dashboard.writeback.forms import (
     ActionCreateForm,
     ActionForm,
     GoalCheckInForm,
@@ -38,6 +37,7 @@ from dashboard.okrs.write_forms import (
     declared,
     vendors_offering,
 )
+from dashboard.writeback.models import AuditLog
 
 ACTION_LABELS = {
     "title": "Title",

@@ -14,7 +14,7 @@
 5. record an ``AuditLog`` row for every attempt, whatever its outcome.
 
 Vendor-specific operations (what to snapshot, which connector method to call) live in
-``writes_ops``; this module knows no vendor.
+``operations``; this module knows no vendor.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ from connectors.base import (
 from connectors.http import RetryPolicy
 from dashboard.core.logging import scrub_text
 from dashboard.core.urlsafety import HostNotResolved, validate_base_url
-from dashboard.integrations.audit import AuditLog
 from dashboard.integrations.models import Connector, Credential
 from dashboard.integrations.services.connectors import open_connector
 from dashboard.integrations.sync.store import StoreContext, upsert_records
 from dashboard.integrations.visibility import shared_credentials_for
+from dashboard.writeback.models import AuditLog
 
 logger = logging.getLogger(__name__)
 

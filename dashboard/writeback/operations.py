@@ -18,8 +18,8 @@ from connectors.north import writes as north_writes
 from connectors.ogsm import writes as ogsm_writes
 from connectors.operately import writes as operately_writes
 from dashboard.integrations.models import Credential
-from dashboard.integrations.services.writes import ItemRef, WriteSpec, plain, store_records
 from dashboard.okrs.models import Goal, KeyResult, Team, WorkItem
+from dashboard.writeback.services import ItemRef, WriteSpec, plain, store_records
 
 # -- OGSM actions ------------------------------------------------------------------------------
 

@@ -19,9 +19,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from connectors.base import ConnectorError
 from dashboard.core.logging import scrub_text
-from dashboard.integrations.services import writes
 from dashboard.okrs.views_common import render_region
-from dashboard.okrs.write_forms import add_vendor_errors, disable_all
+from dashboard.writeback import services as writes
+from dashboard.writeback.forms import add_vendor_errors, disable_all
 
 REGION = "region"
 

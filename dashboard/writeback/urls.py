@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from dashboard.okrs import write_views as views
+from dashboard.writeback import views
 
 app_name = "writes"
 
