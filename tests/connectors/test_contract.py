@@ -18,7 +18,6 @@ from connectors.base import (
     AccountInfo,
     AuthError,
     CheckInRecord,
-    Connector,
     GoalRecord,
     Health,
     KeyResultRecord,
@@ -28,6 +27,7 @@ from connectors.base import (
     PersonRecord,
     State,
     TeamRecord,
+    VendorConnector,
     WorkItemKind,
     WorkItemRecord,
     WriteOperation,
@@ -53,12 +53,12 @@ def served(vendor: str, sandbox_factory: Callable[..., tuple[Sandbox, RunningSer
     return sandbox_factory(vendor, seed=1, size="small")
 
 
-def open_connector(vendor: str, url: str, secret: dict[str, str]) -> Connector:
+def open_connector(vendor: str, url: str, secret: dict[str, str]) -> VendorConnector:
     cls = registry.get(vendor)
     return cls(make_client(url), secret, options={"retry_policy": FAST_RETRY, "concurrency": 4})
 
 
-def read_all(connector: Connector) -> dict[str, list[Page]]:
+def read_all(connector: VendorConnector) -> dict[str, list[Page]]:
     return {stream: list(connector.read(stream)) for stream in connector.streams}
 
 
