@@ -22,6 +22,7 @@ def bench_user() -> Any:
     from django.contrib.auth import get_user_model
 
     user, _ = get_user_model().objects.get_or_create(username=BENCH_USER, defaults={"email": "bench@example.com"})
+    user.is_staff = True  # an admin, so admin-only pages (alignment suggestions) are measured too; data visibility is unchanged
     user.set_password(BENCH_PASSWORD)
     user.save()
     return user

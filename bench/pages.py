@@ -62,6 +62,7 @@ CASES = (
     PageCase("review", "/review/"),
     PageCase("review (htmx)", "/review/", htmx=True),
     PageCase("digest preview", "/digest/preview/"),
+    PageCase("alignment suggestions", "/alignment/suggestions/"),  # admins only: the bench user is one
     PageCase("search", "/search/?q={q}"),
     PageCase("search (htmx)", "/search/?q={q}", htmx=True),
     PageCase("teams CSV", "/teams/export.csv", export=True),

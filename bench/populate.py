@@ -218,6 +218,7 @@ def populate(org: PageOrg, user: Any, seed: int = 1) -> dict[str, Any]:
     from dashboard.people.services import link_people
 
     link_people()  # people across vendors (issue #18), as a sync would
+    _align(goals, teams, user)
     root = next(t for t in teams if t.depth == 0)
     goal_with_krs = goals[0]
     owned = next((g for g in goals if g.owner_external_ids), None)
@@ -226,6 +227,30 @@ def populate(org: PageOrg, user: Any, seed: int = 1) -> dict[str, Any]:
     )
     person = owner.identity_member.identity_id if owner else 0
     return {"team_with_children": root.id, "goal": goal_with_krs.id, "search": WORDS[0], "person": person}
+
+
+def _align(goals: list[Any], teams: list[Any], user: Any) -> None:
+    """OKR Hub's own links (issue #18): every 10th Operately/OGSM goal aligned under a North goal,
+    every 25th under a North team, and a pending suggestion for every 20th, so the tree, the goal
+    pages and the suggestions page carry alignments in proportion to the org."""
+    from dashboard.alignment.models import Alignment, AlignmentSuggestion
+
+    north_goals = [g for g in goals if g.vendor == "north"]
+    north_teams = [t for t in teams if t.vendor == "north"]
+    others = [g for g in goals if g.vendor != "north"]
+    if not north_goals or not north_teams:
+        return
+    links, suggested = [], []
+    for n, goal in enumerate(others):
+        if n % 10 == 0:
+            links.append(Alignment(child_goal=goal, parent_goal=north_goals[n % len(north_goals)], created_by=user))
+        elif n % 25 == 1:
+            links.append(Alignment(child_goal=goal, parent_team=north_teams[n % len(north_teams)], created_by=user))
+        elif n % 20 == 3:
+            parent = north_goals[(n * 7) % len(north_goals)]
+            suggested.append(AlignmentSuggestion(child_goal=goal, parent_goal=parent, score=0.8, reasons=["similar title (80 %)"]))
+    Alignment.objects.bulk_create(links, batch_size=BATCH)
+    AlignmentSuggestion.objects.bulk_create(suggested, batch_size=BATCH)
 
 
 def _teams(org: PageOrg, credentials: dict[str, Any], vendors: list[str], rng: random.Random, team_model: Any) -> list[Any]:
