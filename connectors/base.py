@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
@@ -456,6 +457,20 @@ class ConflictError(ConnectorError):
 # --------------------------------------------------------------------------------------------
 # Streams and the kinds they yield (issue #19): the sync engine reads these from the connector
 # --------------------------------------------------------------------------------------------
+
+
+# The six streams of a vendor that has all of them, in dependency order; a connector with fewer
+# declares its own (OGSM: teams, goals, work items).
+ALL_STREAM_KINDS: Mapping[str, Kind] = MappingProxyType(
+    {
+        "teams": Kind.TEAM,
+        "people": Kind.PERSON,
+        "goals": Kind.GOAL,
+        "key_results": Kind.KEY_RESULT,
+        "work_items": Kind.WORK_ITEM,
+        "check_ins": Kind.CHECK_IN,
+    }
+)
 
 
 class DeclaresStreams(Protocol):

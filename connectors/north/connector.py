@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
 
 from connectors.base import (
+    ALL_STREAM_KINDS,
     AccountInfo,
     CredentialField,
     Kind,
@@ -45,16 +45,7 @@ class NorthConnector(NorthWrites):
             help_text="North: profile menu -> API -> create a token with the Basic, Org management and OKRs and initiatives scopes.",
         ),
     )
-    stream_kinds: ClassVar[Mapping[str, Kind]] = MappingProxyType(
-        {
-            "teams": Kind.TEAM,
-            "people": Kind.PERSON,
-            "goals": Kind.GOAL,
-            "key_results": Kind.KEY_RESULT,
-            "work_items": Kind.WORK_ITEM,
-            "check_ins": Kind.CHECK_IN,
-        }
-    )  # dependency order
+    stream_kinds: ClassVar[Mapping[str, Kind]] = ALL_STREAM_KINDS  # all six, in dependency order
     streams: ClassVar[Sequence[str]] = tuple(stream_kinds)
     # check_in events exist on goals, key results and initiatives (the events endpoints)
     check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "key_result", "initiative"})

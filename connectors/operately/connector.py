@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
 
 from connectors.base import (
+    ALL_STREAM_KINDS,
     AccountInfo,
     CredentialField,
     GoalRecord,
@@ -57,16 +57,7 @@ class OperatelyConnector(OperatelyWrites):
             "A read-only token syncs but cannot post check-ins.",
         ),
     )
-    stream_kinds: ClassVar[Mapping[str, Kind]] = MappingProxyType(
-        {
-            "teams": Kind.TEAM,
-            "people": Kind.PERSON,
-            "goals": Kind.GOAL,
-            "key_results": Kind.KEY_RESULT,
-            "work_items": Kind.WORK_ITEM,
-            "check_ins": Kind.CHECK_IN,
-        }
-    )  # dependency order
+    stream_kinds: ClassVar[Mapping[str, Kind]] = ALL_STREAM_KINDS  # all six, in dependency order
     streams: ClassVar[Sequence[str]] = tuple(stream_kinds)
     # goals and projects have check-ins; targets, milestones and tasks do not
     check_in_kinds: ClassVar[frozenset[str]] = frozenset({"goal", "project"})

@@ -66,6 +66,17 @@ def _action_values(form: forms.Form) -> dict[str, Any]:
     return {name: _cd(form, name, "" if name != "progress" else None) for name in ops.ACTION_FIELDS}
 
 
+def item_page(request: AppRequest, item: Any, kind: str, **fields: Any) -> WritePage:
+    """The :class:`WritePage` of a change to one stored item: write access through the item's
+    connector, the stored row as the local copy, and a fresh read of it at the vendor."""
+    return WritePage(
+        access=writes.write_access(request.user, item.connector),
+        local=item,
+        fetch=lambda connector: connector.fetch_item(kind, item.external_id),
+        **fields,
+    )
+
+
 @GET_POST
 def action_edit(request: AppRequest, pk: int) -> HttpResponse:
     item = _action(request, pk)
@@ -77,12 +88,12 @@ def action_edit(request: AppRequest, pk: int) -> HttpResponse:
         status = (initial or {}).get("status") or record.vendor_status or ""
         return ActionForm(data, initial=initial, current_status=status, current_light=light)
 
-    page = WritePage(
+    page = item_page(
+        request,
+        item,
+        "work_item",
         template="writes/action_form.html",
-        access=writes.write_access(request.user, item.connector),
-        local=item,
         snapshot=ops.action_snapshot,
-        fetch=lambda connector: connector.fetch_item("work_item", item.external_id),
         make_form=make_form,
         spec=lambda form: ops.update_action_spec(item, _action_values(form)),
         labels=ACTION_LABELS,
@@ -131,12 +142,12 @@ def action_new(request: AppRequest) -> HttpResponse:
 @GET_POST
 def action_delete(request: AppRequest, pk: int) -> HttpResponse:
     item = _action(request, pk)
-    page = WritePage(
+    page = item_page(
+        request,
+        item,
+        "work_item",
         template="writes/action_delete.html",
-        access=writes.write_access(request.user, item.connector),
-        local=item,
         snapshot=ops.action_snapshot,
-        fetch=lambda connector: connector.fetch_item("work_item", item.external_id),
         make_form=lambda data, _record, initial: forms.Form(data, initial=initial),
         spec=lambda _form: ops.delete_action_spec(item),
         labels=ACTION_LABELS,
@@ -169,12 +180,12 @@ def goal_check_in(request: AppRequest, pk: int) -> HttpResponse:
 
     targets = ops.goal_targets(goal.raw)
     labels = {"status": "Status", "last_check_in": "Last check-in", **{f"targets.{t['id']}": t.get("name") or "Target" for t in targets}}
-    page = WritePage(
+    page = item_page(
+        request,
+        goal,
+        "goal",
         template="writes/goal_check_in.html",
-        access=writes.write_access(request.user, goal.connector),
-        local=goal,
         snapshot=ops.goal_snapshot,
-        fetch=lambda connector: connector.fetch_item("goal", goal.external_id),
         make_form=make_form,
         spec=spec,
         labels=labels,
@@ -187,12 +198,12 @@ def goal_check_in(request: AppRequest, pk: int) -> HttpResponse:
 def project_check_in(request: AppRequest, pk: int) -> HttpResponse:
     items = selectors.visible_work_items(request.user).filter(vendor__in=vendors_offering("project_check_in"), kind=WorkItemKind.PROJECT)
     project = get_object_or_404(items.select_related("connector"), pk=pk)
-    page = WritePage(
+    page = item_page(
+        request,
+        project,
+        "project",
         template="writes/project_check_in.html",
-        access=writes.write_access(request.user, project.connector),
-        local=project,
         snapshot=ops.project_snapshot,
-        fetch=lambda connector: connector.fetch_item("project", project.external_id),
         make_form=lambda data, _record, initial: ProjectCheckInForm(data, initial={"status": "on_track"}),
         spec=lambda form: ops.project_check_in_spec(project, _cd(form, "status", ""), _cd(form, "message", "")),
         labels={"status": "Status", "health": "Health", "last_check_in": "Last check-in"},
@@ -209,12 +220,12 @@ def key_result_value(request: AppRequest, pk: int) -> HttpResponse:
         .select_related("connector", "goal")
     )
     kr = get_object_or_404(items, pk=pk)
-    page = WritePage(
+    page = item_page(
+        request,
+        kr,
+        "key_result",
         template="writes/key_result_value.html",
-        access=writes.write_access(request.user, kr.connector),
-        local=kr,
         snapshot=ops.target_snapshot,
-        fetch=lambda connector: connector.fetch_item("key_result", kr.external_id),
         make_form=lambda data, _record, initial: TargetValueForm(data, initial=initial),
         spec=lambda form: ops.target_value_spec(kr, _cd(form, "value", 0.0)),
         labels={"value": "Value"},
@@ -237,12 +248,12 @@ def task_status(request: AppRequest, pk: int) -> HttpResponse:
             choices.append((current, current))
         return TaskStatusForm(data, initial={"status": current}, choices=choices)
 
-    page = WritePage(
+    page = item_page(
+        request,
+        task,
+        "task",
         template="writes/task_status.html",
-        access=writes.write_access(request.user, task.connector),
-        local=task,
         snapshot=ops.task_snapshot,
-        fetch=lambda connector: connector.fetch_item("task", task.external_id),
         make_form=make_form,
         spec=lambda form: ops.task_status_spec(task, _cd(form, "status", "")),
         labels={"status": "Status"},
