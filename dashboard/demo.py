@@ -63,11 +63,16 @@ class Demo:
                 # The process itself first (Celery then shuts its pool down warmly).
                 proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
-        for _name, proc in self.procs:
+        for name, proc in self.procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            if proc.poll() is None:
+                say(f"{name} did not stop within 15 s; killing it")
             with contextlib.suppress(ProcessLookupError):  # whatever is left of the process group
                 os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()  # reaped, so its ports are closed before the demo says it stopped
+        for _name, proc in self.procs:
+            group_gone(proc.pid)
 
     def manage(self, *args: str, input_text: str | None = None) -> str:
         result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, text=True, capture_output=True, input=input_text)
@@ -190,7 +195,23 @@ class Demo:
         raise SystemExit(f"[demo] the web server did not answer at {url}")
 
 
+def group_gone(pgid: int, seconds: float = 5.0) -> bool:
+    """Wait (bounded) until no process of the group ``pgid`` is left: a SIGKILL is delivered
+    asynchronously, and a port closes only once its process is gone."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def main() -> int:
+    # Ctrl-C stops the demo even when it was started from a shell that ignores SIGINT for its
+    # background jobs (a non-interactive `cmd &` does, and Python then keeps it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     return Demo().run()
 

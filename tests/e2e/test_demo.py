@@ -37,6 +37,13 @@ def demo_sso(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     yield from run_demo(tmp_path, OKRHUB_DEMO_SSO="1", DEMO_SSO_PORT=str(free_port()))
 
 
+def as_a_background_job() -> None:
+    """Start the demo as ``make demo &`` from a script would: a non-interactive shell starts its
+    background jobs with SIGINT ignored, and Ctrl-C (SIGINT) must still stop the demo (CI
+    once started the suite that way and the demo never stopped)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_demo(tmp_path: Path, **extra: str) -> Iterator[tuple[str, list[str]]]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL") and not k.startswith("OIDC_")}
     env.update(
@@ -51,7 +58,10 @@ def run_demo(tmp_path: Path, **extra: str) -> Iterator[tuple[str, list[str]]]:
         cwd=ROOT,
         env=env,
         text=True,
+        encoding="utf-8",
+        errors="replace",  # a stray byte in a child's log must not end the reader (the demo would block on a full pipe)
         stdout=subprocess.PIPE,
+        preexec_fn=as_a_background_job,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -76,15 +86,20 @@ def run_demo(tmp_path: Path, **extra: str) -> Iterator[tuple[str, list[str]]]:
         yield url[0], lines
     finally:
         os.killpg(proc.pid, signal.SIGINT)
+        stopped_in_time = True
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            stopped_in_time = False
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    tail = "\n".join(lines[-30:])
+    assert stopped_in_time, f"the demo did not stop within 30 s of Ctrl-C:\n{tail}"
+    assert proc.returncode == 0, f"the demo ended with {proc.returncode} after Ctrl-C:\n{tail}"
     # Ctrl-C stops everything it started: nothing listens on the demo's ports any more.
     for port in [env["DEMO_PORT"], *env["DEMO_SANDBOX_PORTS"].split(","), *([env["DEMO_SSO_PORT"]] if "DEMO_SSO_PORT" in env else [])]:
         with socket.socket() as sock:
-            assert sock.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still answers after Ctrl-C"
+            assert sock.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still answers after Ctrl-C:\n{tail}"
 
 
 def test_demo_member_sees_goals_from_all_three_vendors(demo: tuple[str, list[str]], page, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
