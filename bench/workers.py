@@ -15,8 +15,10 @@ the same row counts per org and table as the single-worker run; and the wall tim
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -109,9 +111,16 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        from bench.load import stop
-
-        stop(self.process)  # SIGTERM to the process group (a warm shutdown), SIGKILL after 20 s
+        """A warm shutdown: SIGTERM to the worker's main process only, so Celery lets a running
+        task end (a run is marked finished before its task returns); SIGTERM to the whole group
+        would kill the pool process mid-task (WorkerLostError). SIGKILL to the group after 20 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 def _point_celery_at(broker: str, queue: str) -> None:
