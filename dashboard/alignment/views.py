@@ -15,12 +15,11 @@ from dashboard.alignment import selectors as alignment_selectors
 from dashboard.alignment import services
 from dashboard.alignment.models import AlignmentSuggestion
 from dashboard.alignment.panel import REGION, alignment_context
-from dashboard.core.http import AppRequest
+from dashboard.core.http import AppRequest, wants_region
 from dashboard.okrs import selectors
 from dashboard.okrs.models import Goal
 from dashboard.okrs.views_common import page_context, render_region
 from dashboard.okrs.views_goals import goal_detail_context
-from dashboard.writeback.flow import is_htmx
 
 
 def _goal(request: AppRequest, goal_id: int) -> Goal:
@@ -31,10 +30,10 @@ def _goal(request: AppRequest, goal_id: int) -> Goal:
 
 
 def _answer(request: AppRequest, goal: Goal, *, error: str = "", status: int = 200, selected: str = "", done: str = "") -> HttpResponse:
-    if not error and not is_htmx(request):
+    if not error and not wants_region(request):
         messages.success(request, done)
         return HttpResponseRedirect(reverse("okrs:goal_detail", args=[goal.pk]), status=303)
-    if is_htmx(request):
+    if wants_region(request):
         context = {"goal": goal, **alignment_context(request, goal, selected=selected, error=error), "align_done": done}
         return render(request, f"okrs/goal_detail.html#{REGION}", context)
     # A plain POST that failed: the whole page again, with the error and the choice kept.
@@ -102,7 +101,7 @@ def decide(request: AppRequest, suggestion_id: int, decision: str) -> HttpRespon
                 services.dismiss_suggestion(request.user, suggestion)
         except services.AlignmentError as exc:
             error = exc.message
-    if is_htmx(request):
+    if wants_region(request):
         if error:
             return render(request, "alignment/suggestions.html#row", {"s": suggestion, "row_error": error})
         return HttpResponse("")  # the row swaps out

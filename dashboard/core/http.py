@@ -17,3 +17,9 @@ from django_htmx.middleware import HtmxDetails
 class AppRequest(HttpRequest):
     user: User
     htmx: HtmxDetails
+
+
+def wants_region(request: HttpRequest) -> bool:
+    """An htmx request that swaps one region in (boosted htmx requests want whole pages)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and not htmx.boosted)

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from dashboard.core.http import wants_region
 from dashboard.core.queue import queue_reachable
 from dashboard.okrs import cache, lists, selectors
 
@@ -24,8 +25,7 @@ def render_region(request: HttpRequest, template: str, context: dict[str, Any], 
 
     Boosted htmx requests want whole pages, so they get one.
     """
-    htmx = getattr(request, "htmx", None)
-    name = f"{template}#{region}" if htmx and not htmx.boosted else template
+    name = f"{template}#{region}" if wants_region(request) else template
     return render(request, name, context, status=status)
 
 

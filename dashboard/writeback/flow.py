@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from connectors.base import ConnectorError
+from dashboard.core.http import wants_region
 from dashboard.core.logging import scrub_text
 from dashboard.okrs.views_common import render_region
 from dashboard.writeback import services as writes
@@ -44,13 +45,8 @@ class WritePage:
     done_template: str = ""  # a page that replaces the form after success (e.g. a deletion)
 
 
-def is_htmx(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and not htmx.boosted)
-
-
 def _status(request: HttpRequest, status: int) -> int:
-    return 200 if is_htmx(request) else status
+    return 200 if wants_region(request) else status
 
 
 def _fresh(page: WritePage) -> tuple[Any, str]:
@@ -133,7 +129,7 @@ def handle(request: HttpRequest, page: WritePage) -> HttpResponse:
         return render_page(request, page, form=form, status=status, version=version, error=failure.message, retryable=failure.retryable)
     vendor = page.access.connector.get_vendor_display()
     success = f"{vendor} accepted the change: {result.summary}."
-    if not is_htmx(request):
+    if not wants_region(request):
         messages.success(request, success)
         return HttpResponseRedirect(page.success_url or request.get_full_path())
     if page.done_template:

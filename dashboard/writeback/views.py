@@ -18,14 +18,14 @@ from django.views.decorators.http import require_http_methods
 from connectors.base import ConnectorError, WorkItemKind
 from connectors.registry import VENDOR_CHOICES
 from dashboard.accounts.roles import admin_required
-from dashboard.core.http import AppRequest
+from dashboard.core.http import AppRequest, wants_region
 from dashboard.core.logging import scrub_text
 from dashboard.integrations.models import Connector
 from dashboard.okrs import selectors
 from dashboard.okrs.views_common import render_region
 from dashboard.writeback import operations as ops
 from dashboard.writeback import services as writes
-from dashboard.writeback.flow import REGION, WritePage, handle, is_htmx, render_page
+from dashboard.writeback.flow import REGION, WritePage, handle, render_page
 from dashboard.writeback.forms import (
     ActionCreateForm,
     ActionForm,
@@ -315,7 +315,7 @@ def team_members(request: AppRequest, pk: int) -> HttpResponse:
                 raise writes.WriteFailed("Choose a membership type.", outcome="rejected", field_errors=errors)
             result = writes.perform(request.user, access, spec, version=request.POST.get("version", ""))
             context["success"] = f"{team.connector.get_vendor_display()} accepted the change: {result.summary}."
-            if not is_htmx(request):
+            if not wants_region(request):
                 messages.success(request, context["success"])
                 return HttpResponseRedirect(request.path)
         except writes.WriteConflict as conflict:
@@ -330,7 +330,7 @@ def team_members(request: AppRequest, pk: int) -> HttpResponse:
             status = 503 if failure.retryable else 403 if failure.outcome == "refused" else 422
     members, notice = _members(access, team)
     context.update(rows=_member_rows(members, not access.allowed), notice=notice, is_root=ops.is_root_team(team))
-    return render_region(request, "writes/team_members.html", context, REGION, status=200 if is_htmx(request) else status)
+    return render_region(request, "writes/team_members.html", context, REGION, status=200 if wants_region(request) else status)
 
 
 @GET_POST
